@@ -1,0 +1,210 @@
+//! The command line: clap derive structs, their help text and defaults, and per-flag
+//! parsing. Nothing here opens a file; rules between flags are checked when the
+//! `ExportPlan` is built (`lib.rs`), not here.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::example::Policy;
+use crate::format::{self, FormatChoice};
+use crate::split::Ratio;
+
+/// The seed used when `--seed` is absent, so CI and Makefile runs are reproducible.
+pub const DEFAULT_SEED: u64 = 42;
+/// The eval share used when `--split-ratio` is absent (the original module's 80/20).
+pub const DEFAULT_SPLIT_RATIO: &str = "0.2";
+/// The model whose tokenizer and training limit `--format openai` applies by default.
+pub const DEFAULT_MODEL: &str = "gpt-4o-mini-2024-07-18";
+
+/// Turn logs of reinforcement-learning decisions into training datasets that
+/// fine-tuning and ML platforms accept.
+#[derive(Debug, Parser)]
+#[command(name = "rlx", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Shuffle, split, validate and write a dataset in one or every format.
+    Export(ExportArgs),
+    /// Run every check `export` would, and write nothing.
+    Validate(ValidateArgs),
+    /// Print a shell completion script to stdout.
+    Completions(CompletionsArgs),
+}
+
+/// Options shared by `export` and `validate`, flattened into both so they cannot drift.
+#[derive(Debug, Args, Clone)]
+pub struct CommonArgs {
+    /// Policy of the examples; detected from the state's shape when absent
+    /// (contextFeatures+memoryState+contentFeatures → extraction, queryFeatures →
+    /// retrieval, groupFeatures → consolidation).
+    #[arg(long, value_enum)]
+    pub policy: Option<Policy>,
+
+    /// Print the result as one JSON object on stdout instead of the human summary.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Print nothing but errors (no progress bar, no summary).
+    #[arg(long, short)]
+    pub quiet: bool,
+
+    /// Worker threads for parsing and rendering [default: all cores]. The output is
+    /// byte-identical whatever the number.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ExportArgs {
+    /// Input dataset: JSON Lines, a JSON array of examples, or a {"train","eval","stats"}
+    /// object; gzip is detected and read transparently. `-` reads stdin.
+    pub input: String,
+
+    /// Output directory. It is written atomically and must not exist or be empty,
+    /// unless --force.
+    #[arg(long, short)]
+    pub output: PathBuf,
+
+    /// Output format [default: inferred from the output directory's name, else jsonl].
+    /// `all` writes every format into DIR/<format>/.
+    #[arg(long, short, value_parser = format::parse_format_choice, value_name = "FORMAT")]
+    pub format: Option<FormatChoice>,
+
+    /// Seed of the ChaCha20 shuffle.
+    #[arg(long, default_value_t = DEFAULT_SEED)]
+    pub seed: u64,
+
+    /// Keep the input order instead of shuffling.
+    #[arg(long)]
+    pub no_shuffle: bool,
+
+    /// Share of examples for the eval split, in [0, 1) [default: 0.2]. Given explicitly, it
+    /// also re-splits a pre-split {"train","eval"} input.
+    #[arg(long, value_name = "R")]
+    pub split_ratio: Option<Ratio>,
+
+    /// Share of examples for a validation split, in [0, 1); split + validation must be < 1.
+    #[arg(long, value_name = "V")]
+    pub validation_ratio: Option<Ratio>,
+
+    /// Keep at most N examples, shared among the splits in proportion to their sizes.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_examples: Option<u64>,
+
+    /// Leave each example's `metadata` out of every format.
+    #[arg(long)]
+    pub no_metadata: bool,
+
+    /// Gzip every data file (train.jsonl.gz, ...); README and guide files stay plain.
+    #[arg(long)]
+    pub compress: bool,
+
+    /// Replace a non-empty output directory. The old one survives any failure.
+    #[arg(long)]
+    pub force: bool,
+
+    /// Drop invalid examples instead of failing; each is counted, warned about and written
+    /// with its location and reason to DIR/rejected.jsonl.
+    #[arg(long)]
+    pub skip_invalid: bool,
+
+    /// Model whose tokenizer and training-example token limit `--format openai` applies.
+    #[arg(long, default_value = DEFAULT_MODEL)]
+    pub model: String,
+
+    /// Line style of `--format anthropic`: legacy {"prompt","completion"} with the exact
+    /// Human/Assistant separators, or Bedrock {"system","messages"} for Claude fine-tuning.
+    #[arg(long, value_enum, default_value_t = AnthropicStyle::Legacy)]
+    pub anthropic_style: AnthropicStyle,
+
+    /// Write CSV string cells as they are, without the `'` that stops spreadsheets from
+    /// running cells that start with = + - @ tab CR LF as formulas.
+    #[arg(long)]
+    pub no_formula_escape: bool,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ValidateArgs {
+    /// Input dataset (as for export), or with --check-file an already written file.
+    /// `-` reads stdin.
+    pub input: String,
+
+    /// Also run the checks this format needs (prompt fields for openai/anthropic, token
+    /// limits for openai).
+    #[arg(long, short, value_parser = format::parse_format_choice, value_name = "FORMAT")]
+    pub format: Option<FormatChoice>,
+
+    /// Model whose tokenizer and token limit the openai checks apply.
+    #[arg(long, default_value = DEFAULT_MODEL)]
+    pub model: String,
+
+    /// Check an already written platform file instead of an rlx input: an OpenAI chat
+    /// fine-tuning JSONL or a Bedrock Claude JSONL.
+    #[arg(long, value_enum, value_name = "PLATFORM")]
+    pub check_file: Option<CheckFile>,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct CompletionsArgs {
+    /// Shell to generate completions for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AnthropicStyle {
+    /// {"prompt":"\n\nHuman: …\n\nAssistant:","completion":" …"}
+    Legacy,
+    /// {"system":…,"messages":[user, assistant]} as Bedrock's Claude 3 Haiku fine-tuning reads
+    Bedrock,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFile {
+    /// OpenAI chat fine-tuning JSONL ({"messages":[…]})
+    Openai,
+    /// Amazon Bedrock Claude fine-tuning JSONL ({"system","messages"})
+    Bedrock,
+}
+
+impl fmt::Display for AnthropicStyle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            AnthropicStyle::Legacy => "legacy",
+            AnthropicStyle::Bedrock => "bedrock",
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn split_ratio_out_of_range_is_a_parse_error() {
+        let r = Cli::try_parse_from(["rlx", "export", "x", "-o", "d", "--split-ratio", "1"]);
+        assert!(r.is_err());
+        let r = Cli::try_parse_from(["rlx", "export", "x", "-o", "d", "--split-ratio", "NaN"]);
+        assert!(r.is_err());
+        let r = Cli::try_parse_from(["rlx", "export", "x", "-o", "d", "--max-examples", "0"]);
+        assert!(r.is_err());
+    }
+}

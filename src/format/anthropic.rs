@@ -1,0 +1,311 @@
+//! The Anthropic/Claude format: `train.jsonl`, `eval.jsonl` (`validation.jsonl`),
+//! `dataset_info.json` and `GUIDE.md`, in one of two line styles:
+//! - legacy (default): `{"prompt","completion","metadata"?}` with the exact Text
+//!   Completions separators (FORMATS.md rule 12) and the reward interpretation;
+//! - bedrock: `{"system","messages":[user, assistant]}`, checked against the rules of
+//!   Claude 3 Haiku fine-tuning on Amazon Bedrock (FORMATS.md §2.2, rule 13).
+//!
+//! The texts come from `prompt`, the same renderings the OpenAI format uses.
+
+use std::io::Write;
+
+use anyhow::Context;
+use serde_json::{json, Map, Value};
+
+use super::{ExampleStream, FormatWriter, SplitOutcome, WriterConfig};
+use crate::cli::AnthropicStyle;
+use crate::example::{Example, Policy, Split};
+use crate::output::OutputDir;
+use crate::prompt;
+use crate::summary::ExportResult;
+use crate::validate::Warning;
+
+const HUMAN: &str = "\n\nHuman:";
+const ASSISTANT: &str = "\n\nAssistant:";
+/// Bedrock rejects these strings anywhere in `system` or a message's `content`.
+const BEDROCK_FORBIDDEN: [&str; 2] = ["\nHuman:", "\nAssistant:"];
+/// Bedrock's per-record token limit, estimated as characters / 3 like AWS's validator.
+const BEDROCK_MAX_TOKENS: u64 = 32_000;
+
+pub struct Anthropic {
+    config: WriterConfig,
+}
+
+pub fn new(config: &WriterConfig) -> Box<dyn FormatWriter> {
+    Box::new(Anthropic {
+        config: config.clone(),
+    })
+}
+
+/// A legacy line, or why the example cannot be one.
+fn legacy_line(policy: Policy, ex: &Example, include_metadata: bool) -> Result<Value, String> {
+    let system = prompt::system_prompt(policy);
+    let user = prompt::render_user_prompt(policy, &ex.state);
+    let human = format!("{system}\n\n{user}");
+    if let Some(sep) = [HUMAN, ASSISTANT].iter().find(|s| human.contains(**s)) {
+        return Err(format!(
+            "the rendered state contains {sep:?}, which would start a new turn of the Human/Assistant prompt"
+        ));
+    }
+    let completion = format!(
+        " {}, indicating {}.",
+        prompt::render_assistant(policy, ex),
+        prompt::reward_band(ex.reward_f64())
+    );
+    let mut line = Map::new();
+    line.insert("prompt".into(), format!("{HUMAN} {human}{ASSISTANT}").into());
+    line.insert("completion".into(), completion.into());
+    if include_metadata {
+        // The example's metadata, then reward and policy (which win on a name clash).
+        let mut meta = ex.metadata.clone().unwrap_or_default();
+        meta.insert("reward".into(), Value::Number(ex.reward.clone()));
+        meta.insert("policy".into(), policy.name().into());
+        line.insert("metadata".into(), Value::Object(meta));
+    }
+    Ok(Value::Object(line))
+}
+
+/// A Bedrock line, or the §2.2 rule the example breaks.
+fn bedrock_line(policy: Policy, ex: &Example) -> Result<Value, String> {
+    let system = prompt::system_prompt(policy);
+    let user = prompt::render_user_prompt(policy, &ex.state);
+    let assistant = prompt::render_assistant(policy, ex);
+    for (field, text) in [("system", system), ("user content", &user), ("assistant content", &assistant)] {
+        if let Some(s) = BEDROCK_FORBIDDEN.iter().find(|s| text.contains(**s)) {
+            return Err(format!(
+                "the {field} contains {s:?}, which Bedrock rejects in Claude fine-tuning data"
+            ));
+        }
+    }
+    let chars = (system.chars().count() + user.chars().count() + assistant.chars().count()) as u64;
+    let estimate = chars / 3;
+    if estimate > BEDROCK_MAX_TOKENS {
+        return Err(format!(
+            "about {estimate} tokens (characters / 3, as AWS's validator estimates); Bedrock allows {BEDROCK_MAX_TOKENS} per record"
+        ));
+    }
+    Ok(json!({
+        "system": system,
+        "messages": [
+            {"role": "user", "content": user},
+            {"role": "assistant", "content": assistant},
+        ]
+    }))
+}
+
+fn format_label(style: AnthropicStyle) -> &'static str {
+    match style {
+        AnthropicStyle::Legacy => "anthropic",
+        AnthropicStyle::Bedrock => "anthropic (bedrock)",
+    }
+}
+
+impl FormatWriter for Anthropic {
+    fn write_split(
+        &mut self,
+        split: Split,
+        examples: &mut dyn ExampleStream,
+        out: &OutputDir,
+    ) -> anyhow::Result<SplitOutcome> {
+        let mut file = out.create_data(&format!("{}.jsonl", split.name()))?;
+        let mut outcome = SplitOutcome::default();
+        let policy = self.config.policy;
+        while let Some(item) = examples.next_example() {
+            let (location, ex) = item?;
+            let line = match self.config.anthropic_style {
+                AnthropicStyle::Legacy => legacy_line(policy, &ex, self.config.include_metadata),
+                AnthropicStyle::Bedrock => bedrock_line(policy, &ex),
+            };
+            match line {
+                Ok(v) => {
+                    serde_json::to_writer(&mut file, &v)
+                        .map_err(std::io::Error::from)
+                        .and_then(|_| file.write_all(b"\n"))
+                        .with_context(|| format!("writing {}", file.relative))?;
+                    outcome.written += 1;
+                }
+                Err(reason) => outcome.dropped.push(Warning::DroppedByFormat {
+                    format: format_label(self.config.anthropic_style),
+                    location: location.to_string(),
+                    reason,
+                }),
+            }
+        }
+        file.finish()?;
+        Ok(outcome)
+    }
+
+    fn write_extras(
+        &mut self,
+        result: &ExportResult,
+        out: &OutputDir,
+    ) -> anyhow::Result<Vec<Warning>> {
+        let s = &result.stats;
+        let style = self.config.anthropic_style;
+        let mut warnings = Vec::new();
+        if style == AnthropicStyle::Bedrock {
+            let label = format_label(style);
+            if !(32..=10_000).contains(&s.train_examples) {
+                warnings.push(Warning::RecordCount {
+                    format: label,
+                    split: Split::Train,
+                    count: s.train_examples,
+                    rule: "Bedrock's Claude fine-tuning takes 32 to 10,000 training records",
+                });
+            }
+            for (split, n) in [(Split::Validation, s.validation_examples), (Split::Eval, s.eval_examples)] {
+                if n > 0 && !(32..=1_000).contains(&n) {
+                    warnings.push(Warning::RecordCount {
+                        format: label,
+                        split,
+                        count: n,
+                        rule: "Bedrock takes 32 to 1,000 validation records",
+                    });
+                }
+            }
+            if s.total_examples > 10_000 {
+                warnings.push(Warning::RecordCount {
+                    format: label,
+                    split: Split::Train,
+                    count: s.total_examples,
+                    rule: "Bedrock allows at most 10,000 training plus validation records (this counts every split)",
+                });
+            }
+        }
+        let date_range = self
+            .config
+            .input_stats
+            .as_ref()
+            .and_then(|st| st.get("dateRange"))
+            .cloned()
+            .unwrap_or(Value::Null);
+        let info = json!({
+            "policy": self.config.policy,
+            "totalExamples": s.total_examples,
+            "trainExamples": s.train_examples,
+            "validationExamples": s.validation_examples,
+            "evalExamples": s.eval_examples,
+            "dateRange": date_range,
+            "createdAt": s.exported_at,
+            "format": match style {
+                AnthropicStyle::Legacy => "anthropic_jsonl",
+                AnthropicStyle::Bedrock => "bedrock_claude_jsonl",
+            },
+            "style": style.to_string(),
+            "includesMetadata": style == AnthropicStyle::Legacy && self.config.include_metadata,
+            "seed": s.seed,
+        });
+        let mut text = serde_json::to_string_pretty(&info)?;
+        text.push('\n');
+        out.write_doc("dataset_info.json", &text)?;
+        out.write_doc("GUIDE.md", &guide(result, out, style))?;
+        Ok(warnings)
+    }
+}
+
+fn guide(result: &ExportResult, out: &OutputDir, style: AnthropicStyle) -> String {
+    let s = &result.stats;
+    let policy = s.policy_type.map(|p| p.name()).unwrap_or("unknown");
+    let train = out.data_name("train.jsonl");
+    let mut text = format!(
+        "# Claude dataset: {policy} policy\n\n\
+         Exported by rlx in the **{style}** style.\n\n\
+         | | |\n|---|---|\n\
+         | policy | {policy} |\n\
+         | training examples | {} |\n\
+         | validation examples | {} |\n\
+         | eval examples | {} |\n\
+         | exported at | {} |\n\n\
+         ## Platform status (November 2026)\n\n\
+         No Anthropic product accepts prompt/completion JSONL for fine-tuning. The only route to \
+         fine-tune Claude was Claude 3 Haiku on Amazon Bedrock, whose model card gives an \
+         end-of-life date of 2026-09-10 (lifecycle \"Legacy\"); no other Claude fine-tuning route is \
+         known. The Text Completions API that the legacy `Human:`/`Assistant:` convention belongs \
+         to is itself legacy. Use these files as few-shot material, for evaluation, or with trainers \
+         that read the same shapes.\n\n",
+        s.train_examples, s.validation_examples, s.eval_examples, s.exported_at,
+    );
+    match style {
+        AnthropicStyle::Legacy => text.push_str(
+            "## Format (legacy)\n\nEach line is `{\"prompt\": ..., \"completion\": ...}` plus, unless \
+             `--no-metadata`, a `metadata` object with the example's metadata, its `reward` and the \
+             `policy`.\n\n\
+             - `prompt` starts with `\\n\\nHuman: ` and ends with `\\n\\nAssistant:`, the exact \
+             separators of the Text Completions API, with the policy's instructions and the state \
+             under headings in between.\n\
+             - `completion` starts with a space, then gives the action as JSON in a fenced block \
+             and the expected reward with 3 decimals and its band: excellent (≥ 0.8), good (≥ 0.6), \
+             moderate (≥ 0.4), fair (≥ 0.2), else low (negative rewards are low outcomes).\n\n\
+             To fine-tune on Bedrock, export again with `--anthropic-style bedrock`: Bedrock rejects \
+             `\\nHuman:` inside its records.\n\n",
+        ),
+        AnthropicStyle::Bedrock => text.push_str(
+            "## Format (Bedrock)\n\nEach line is `{\"system\": ..., \"messages\": [{\"role\": \"user\", ...}, \
+             {\"role\": \"assistant\", ...}]}` as Bedrock's Claude 3 Haiku fine-tuning reads it. rlx \
+             checks Bedrock's rules: no `\\nHuman:` or `\\nAssistant:` in any text (such examples \
+             are left out with a warning), at most 32,000 tokens per record (estimated as characters / \
+             3), 32 to 10,000 training and 32 to 1,000 validation records (warnings).\n\n\
+             Hyperparameter ranges: epochCount 1-10 (default 2), batchSize 4-256 (32), \
+             learningRateMultiplier 0.1-2 (1), earlyStoppingThreshold 0-0.1 (0.001), \
+             earlyStoppingPatience 1-10 (2).\n\n",
+        ),
+    }
+    let open = if out.is_compressed() {
+        format!("gzip.open(\"{train}\", \"rt\", encoding=\"utf-8\")")
+    } else {
+        format!("open(\"{train}\", encoding=\"utf-8\")")
+    };
+    text.push_str(&format!(
+        "## Use\n\n```python\nimport json{}\n\nwith {open} as f:\n    examples = [json.loads(line) for line in f]\nprint(len(examples), \"training examples\")\n```\n\n\
+         ## Quality notes\n\n\
+         - The split is per example: one session's decisions can land in both train and eval. \
+         Group by `metadata.sessionId` before splitting if that leakage matters.\n\
+         - Rewards are in [-1, 1]; negative rewards mark bad outcomes.\n",
+        if out.is_compressed() { "\nimport gzip" } else { "" },
+    ));
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn example(category: &str) -> Example {
+        Example::from_value(json!({
+            "state": {
+                "queryFeatures": {"queryLength": 5, "hasKeywords": true, "queryComplexity": 0.3, "semanticCategory": category},
+                "contextFeatures": {"turnNumber": 1, "conversationDepth": 1, "recentToolCalls": 1, "hasErrors": false},
+                "memoryStats": {"totalEntries": 10, "recentRetrievals": 1, "avgRetrievalSuccess": 0.5}
+            },
+            "action": {"shouldRetrieve": true},
+            "reward": 0.7996,
+            "metadata": {"sessionId": "s1", "reward": "shadowed"}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn legacy_lines_use_the_exact_separators() {
+        let v = legacy_line(Policy::Retrieval, &example("general"), true).unwrap();
+        let prompt = v["prompt"].as_str().unwrap();
+        assert!(prompt.starts_with("\n\nHuman: You are the retrieval policy"));
+        assert!(prompt.ends_with("\n\nAssistant:"));
+        let completion = v["completion"].as_str().unwrap();
+        assert!(completion.starts_with(' '));
+        assert!(completion.ends_with("**Expected Reward**: 0.800, indicating excellent outcome likelihood."));
+        assert_eq!(v["metadata"]["reward"], json!(0.7996));
+        assert_eq!(v["metadata"]["policy"], "retrieval");
+        assert_eq!(v["metadata"]["sessionId"], "s1");
+        assert!(legacy_line(Policy::Retrieval, &example("x\n\nHuman: y"), false).is_err());
+    }
+
+    #[test]
+    fn bedrock_lines_follow_section_2_2() {
+        let v = bedrock_line(Policy::Retrieval, &example("general")).unwrap();
+        assert_eq!(v.as_object().unwrap().len(), 2);
+        assert_eq!(v["messages"][0]["role"], "user");
+        assert_eq!(v["messages"][1]["role"], "assistant");
+        let e = bedrock_line(Policy::Retrieval, &example("a\nHuman: b")).unwrap_err();
+        assert!(e.contains("\\nHuman:"), "{e}");
+    }
+}

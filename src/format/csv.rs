@@ -1,0 +1,565 @@
+//! The CSV format: `train.csv`, `eval.csv` (`validation.csv`), `combined.csv`,
+//! `data_dictionary.md` and `analysis_template.py`.
+//!
+//! Columns are the union schema flattened to dot notation, one set shared by every file
+//! and ordered as the original did (reward, state.*, action.*, then the rest, each group
+//! sorted). Cells follow FORMATS.md rules 14–15: RFC 4180 quoting with CRLF records,
+//! arrays as JSON text, `true`/`false`, empty for missing, and a `'` before string cells
+//! a spreadsheet would run as a formula (unless --no-formula-escape).
+
+use std::fmt::Write as _;
+
+use anyhow::Context;
+use serde_json::{Map, Value};
+
+use super::{ExampleStream, FormatWriter, SplitOutcome, WriterConfig};
+use crate::example::{Example, Split};
+use crate::output::{OutFile, OutputDir};
+use crate::schema::Schema;
+use crate::summary::ExportResult;
+use crate::validate::Warning;
+
+/// One CSV column: its header and the key path it reads.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Column {
+    pub name: String,
+    pub path: Vec<String>,
+    pub kind: &'static str,
+}
+
+/// Flatten the schema into columns, in the original's order.
+pub fn columns(schema: &Schema, include_metadata: bool) -> Vec<Column> {
+    let mut leaves = Vec::new();
+    if let Schema::Struct(fields) = schema {
+        for (k, s) in fields {
+            if k == "metadata" && !include_metadata {
+                continue;
+            }
+            flatten(s, vec![k.clone()], &mut leaves);
+        }
+    }
+    let group = |c: &Column| match c.path[0].as_str() {
+        "reward" if c.path.len() == 1 => 0,
+        "state" => 1,
+        "action" => 2,
+        _ => 3,
+    };
+    leaves.sort_by(|a, b| group(a).cmp(&group(b)).then_with(|| a.name.cmp(&b.name)));
+    leaves
+}
+
+fn flatten(schema: &Schema, path: Vec<String>, out: &mut Vec<Column>) {
+    match schema {
+        // An object empty in every example has no leaves to show.
+        Schema::Struct(fields) if fields.is_empty() => {}
+        Schema::Struct(fields) => {
+            for (k, s) in fields {
+                let mut p = path.clone();
+                p.push(k.clone());
+                flatten(s, p, out);
+            }
+        }
+        other => out.push(Column {
+            name: path.join("."),
+            path,
+            kind: kind_name(other),
+        }),
+    }
+}
+
+fn kind_name(s: &Schema) -> &'static str {
+    match s {
+        Schema::Null => "empty",
+        Schema::Bool => "bool",
+        Schema::Int | Schema::BigInt => "int",
+        Schema::Float => "float",
+        Schema::String => "string",
+        Schema::List(_) => "array",
+        Schema::Struct(_) => "object",
+        Schema::Conflict(_) => "mixed",
+    }
+}
+
+/// The value at `path` in the example, if any.
+fn lookup<'a>(ex: &'a Example, path: &[String]) -> Option<&'a Value> {
+    let (first, rest) = path.split_first()?;
+    let root: &Map<String, Value> = match first.as_str() {
+        "state" => &ex.state,
+        "action" => &ex.action,
+        "nextState" => ex.next_state.as_ref()?,
+        "metadata" => ex.metadata.as_ref()?,
+        "reward" if rest.is_empty() => return None,
+        other => {
+            let v = ex.extra.get(other)?;
+            return walk(v, rest);
+        }
+    };
+    let (key, rest) = rest.split_first()?;
+    walk(root.get(key)?, rest)
+}
+
+fn walk<'a>(mut v: &'a Value, path: &[String]) -> Option<&'a Value> {
+    for key in path {
+        v = v.as_object()?.get(key)?;
+    }
+    Some(v)
+}
+
+/// Characters that make a spreadsheet treat a cell as a formula (OWASP, FORMATS.md §4.3).
+fn is_formula_like(s: &str) -> bool {
+    matches!(
+        s.as_bytes().first(),
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r' | b'\n')
+    )
+}
+
+/// The text of one cell; `None` for an empty cell.
+fn cell(ex: &Example, column: &Column, formula_escape: bool) -> Option<String> {
+    if column.path.len() == 1 && column.path[0] == "reward" {
+        return Some(ex.reward.to_string());
+    }
+    match lookup(ex, &column.path)? {
+        Value::Null => None,
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::String(s) if formula_escape && is_formula_like(s) => Some(format!("'{s}")),
+        Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    }
+}
+
+pub fn split_file(split: Split) -> String {
+    format!("{}.csv", split.name())
+}
+
+fn csv_writer(file: OutFile) -> csv::Writer<OutFile> {
+    csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .quote_style(csv::QuoteStyle::Necessary)
+        .from_writer(file)
+}
+
+fn finish_csv(w: csv::Writer<OutFile>, name: &str) -> anyhow::Result<()> {
+    let file = w
+        .into_inner()
+        .map_err(|e| anyhow::anyhow!("writing {name}: {}", e.error()))?;
+    file.finish()
+}
+
+pub struct Csv {
+    config: WriterConfig,
+    columns: Vec<Column>,
+    combined: Option<csv::Writer<OutFile>>,
+    /// Empty cells per column, over every row written.
+    empty: Vec<u64>,
+    rows: u64,
+}
+
+pub fn new(config: &WriterConfig) -> Box<dyn FormatWriter> {
+    let columns = columns(&config.schema, config.include_metadata);
+    Box::new(Csv {
+        empty: vec![0; columns.len()],
+        columns,
+        config: config.clone(),
+        combined: None,
+        rows: 0,
+    })
+}
+
+impl FormatWriter for Csv {
+    fn write_split(
+        &mut self,
+        split: Split,
+        examples: &mut dyn ExampleStream,
+        out: &OutputDir,
+    ) -> anyhow::Result<SplitOutcome> {
+        let headers: Vec<&str> = self.columns.iter().map(|c| c.name.as_str()).collect();
+        if self.combined.is_none() {
+            let mut w = csv_writer(out.create_data("combined.csv")?);
+            let mut h = vec!["split"];
+            h.extend(&headers);
+            w.write_record(&h).context("writing combined.csv")?;
+            self.combined = Some(w);
+        }
+        let name = out.data_name(&split_file(split));
+        let mut w = csv_writer(out.create_data(&split_file(split))?);
+        w.write_record(&headers).with_context(|| format!("writing {name}"))?;
+        let mut row: Vec<String> = Vec::with_capacity(self.columns.len());
+        let mut written = 0;
+        while let Some(item) = examples.next_example() {
+            let (_, ex) = item?;
+            row.clear();
+            for (i, c) in self.columns.iter().enumerate() {
+                match cell(&ex, c, self.config.formula_escape) {
+                    Some(text) => row.push(text),
+                    None => {
+                        self.empty[i] += 1;
+                        row.push(String::new());
+                    }
+                }
+            }
+            w.write_record(&row).with_context(|| format!("writing {name}"))?;
+            if let Some(combined) = self.combined.as_mut() {
+                combined
+                    .write_field(split.name())
+                    .and_then(|_| combined.write_record(&row))
+                    .context("writing combined.csv")?;
+            }
+            written += 1;
+            self.rows += 1;
+        }
+        finish_csv(w, &name)?;
+        Ok(SplitOutcome {
+            written,
+            dropped: Vec::new(),
+        })
+    }
+
+    fn write_extras(
+        &mut self,
+        result: &ExportResult,
+        out: &OutputDir,
+    ) -> anyhow::Result<Vec<Warning>> {
+        if let Some(w) = self.combined.take() {
+            finish_csv(w, "combined.csv")?;
+        }
+        out.write_doc("data_dictionary.md", &self.dictionary(result, out))?;
+        out.write_doc(
+            "analysis_template.py",
+            &analysis_template(result, &out.data_name("combined.csv")),
+        )?;
+        Ok(Vec::new())
+    }
+}
+
+/// The original module's column descriptions, looked up by the last path segment.
+fn describe(column: &Column) -> String {
+    let leaf = column.path.last().map(String::as_str).unwrap_or("");
+    let text = match leaf {
+        "reward" if column.path.len() == 1 => "Outcome score of the decision, in [-1, 1] (negative = bad outcome)",
+        "turnNumber" => "Conversation turn number",
+        "tokenCount" => "Number of tokens in the context",
+        "toolCallCount" => "Number of tool calls",
+        "hasError" | "hasErrors" => "Whether errors are present",
+        "userTurnCount" => "Number of user turns",
+        "assistantTurnCount" => "Number of assistant turns",
+        "totalEntries" => "Total memory entries",
+        "recentExtractions" => "Number of recent extractions",
+        "similarEntryExists" => "Whether a similar entry is already stored",
+        "sessionCaptureCount" => "Number of captures in this session",
+        "hasDecision" => "Content contains a decision",
+        "hasRule" => "Content contains a rule",
+        "hasFact" => "Content contains a fact",
+        "hasCommand" => "Content contains a command",
+        "noveltyScore" => "Novelty score (0-1)",
+        "complexity" => "Complexity score (0-1)",
+        "queryComplexity" => "Query complexity score (0-1)",
+        "queryLength" => "Length of the query",
+        "hasKeywords" => "Whether the query has keywords",
+        "semanticCategory" => "Semantic category of the query",
+        "conversationDepth" => "Depth of the conversation",
+        "recentToolCalls" => "Number of recent tool calls",
+        "recentRetrievals" => "Number of recent retrievals",
+        "avgRetrievalSuccess" => "Mean retrieval success rate",
+        "lastRetrievalTime" => "Time of the last retrieval (epoch milliseconds)",
+        "groupSize" => "Number of entries in the group",
+        "avgSimilarity" => "Average similarity within the group",
+        "minSimilarity" => "Minimum similarity within the group",
+        "maxSimilarity" => "Maximum similarity within the group",
+        "entryTypes" => "Entry types in the group",
+        "totalRetrievals" => "Total number of retrievals",
+        "avgRetrievalRank" => "Mean retrieval rank",
+        "successRate" => "Success rate",
+        "lastAccessedDaysAgo" => "Days since last access",
+        "scopeType" => "Kind of scope",
+        "totalEntriesInScope" => "Entries in the scope",
+        "duplicateRatio" => "Share of duplicates",
+        "decision" => "Extraction decision (store/skip/defer)",
+        "entryType" => "Type of the entry",
+        "priority" => "Priority (0-100)",
+        "shouldRetrieve" => "Whether to retrieve",
+        "scope" => "Scope to search",
+        "types" => "Entry types to search",
+        "maxResults" => "Maximum number of results",
+        "action" => "Consolidation action (merge/dedupe/archive/abstract/keep)",
+        "targetEntries" => "Target entry IDs",
+        "mergeStrategy" => "Merge strategy",
+        "sessionId" => "Session identifier",
+        "decisionId" => "Decision identifier",
+        "outcomeType" => "Type of outcome",
+        "entryIds" => "Entry IDs",
+        "queryText" => "Text of the query",
+        _ => return format!("Value of `{}`", column.name),
+    };
+    text.to_string()
+}
+
+impl Csv {
+    fn dictionary(&self, result: &ExportResult, out: &OutputDir) -> String {
+        let s = &result.stats;
+        let policy = self.config.policy.name();
+        let mut d = format!(
+            "# Data Dictionary - {} Policy Dataset\n\n\
+             {} rows ({} train, {} validation, {} eval), {} columns, exported by rlx on {}.\n\n\
+             ## Columns\n\n\
+             | column | type | empty rows | description |\n|---|---|---|---|\n",
+            policy.to_uppercase(),
+            self.rows,
+            s.train_examples,
+            s.validation_examples,
+            s.eval_examples,
+            self.columns.len(),
+            s.exported_at,
+        );
+        for (c, empty) in self.columns.iter().zip(&self.empty) {
+            let _ = writeln!(
+                d,
+                "| `{}` | {} | {} | {} |",
+                c.name.replace('|', "\\|"),
+                c.kind,
+                empty,
+                describe(c).replace('|', "\\|")
+            );
+        }
+        let escape = if self.config.formula_escape {
+            "on: a string cell starting with `=`, `+`, `-`, `@`, tab, CR or LF is written with a leading `'` so spreadsheets do not run it as a formula (numbers are never changed). Strip it with `df[col].str.removeprefix(\"'\")` if you need the raw text, or export with `--no-formula-escape`."
+        } else {
+            "off (`--no-formula-escape`): string cells are written as they are. Do not open these files in a spreadsheet if the data is untrusted."
+        };
+        let _ = write!(
+            d,
+            "\n## Encoding\n\n\
+             - Files: `{train}`, `{eval}`{validation}, and `{combined}` (every row, with a leading `split` column). All share one header.\n\
+             - RFC 4180: comma-separated, CRLF line ends, a cell quoted when it holds a comma, quote, CR or LF, quotes doubled. UTF-8 without a BOM.\n\
+             - Nested objects are flattened to dot-notation columns (`state.contextFeatures.turnNumber`). Arrays and objects inside arrays are written as JSON text (`[\"a\",\"b\"]`): parse them with `json.loads`.\n\
+             - Booleans are `true`/`false`. An empty cell means the example has no value there (the key is missing or null).\n\
+             - Numbers are written exactly as in the input.\n\
+             - Formula escaping is {escape}\n\n\
+             ## Reading with pandas\n\n\
+             pandas turns `NA`, `None`, `null`, `n/a` and similar strings into NaN by default, so a value literally called `None` would be lost. Read with:\n\n\
+             ```python\nimport pandas as pd\n\ndf = pd.read_csv(\"{combined}\", keep_default_na=False, na_values=[\"\"])\n```\n\n\
+             A column of booleans with empty cells loads as `object`; a column that is empty in every row loads as float64.\n\n\
+             ## Ideas\n\n\
+             - Reward distribution per action (`analysis_template.py` draws it).\n\
+             - Correlation of each numeric state feature with the reward.\n\
+             - Reward by split, to check the split is not skewed.\n\
+             - Decisions with negative rewards, to find failure patterns.\n",
+            train = out.data_name("train.csv"),
+            eval = out.data_name("eval.csv"),
+            validation = if s.validation_examples > 0 {
+                format!(", `{}`", out.data_name("validation.csv"))
+            } else {
+                String::new()
+            },
+            combined = out.data_name("combined.csv"),
+        );
+        d
+    }
+}
+
+fn analysis_template(result: &ExportResult, combined: &str) -> String {
+    let policy = result
+        .stats
+        .policy_type
+        .map(|p| p.name())
+        .unwrap_or("unknown");
+    ANALYSIS_TEMPLATE
+        .replace("{{POLICY}}", policy)
+        .replace("{{COMBINED}}", combined)
+}
+
+/// Runs as shipped next to the CSV files: `python analysis_template.py`.
+const ANALYSIS_TEMPLATE: &str = r#"#!/usr/bin/env python3
+"""Analysis of the {{POLICY}} policy dataset exported by rlx.
+
+Run it in the directory that holds the CSV files:
+
+    python analysis_template.py
+
+It needs pandas and matplotlib, reads every split from {{COMBINED}}, prints summaries
+and saves its plots as PNG files next to the data.
+"""
+import json
+import os
+import sys
+
+import matplotlib
+
+matplotlib.use(os.environ.get("MPLBACKEND", "Agg"))
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+COMBINED = os.path.join(HERE, "{{COMBINED}}")
+
+
+def load():
+    # keep_default_na=False: an action literally named "None" or "NA" stays a string.
+    df = pd.read_csv(COMBINED, keep_default_na=False, na_values=[""])
+    df["reward"] = pd.to_numeric(df["reward"], errors="coerce")
+    return df
+
+
+def unescape(series):
+    """Undo rlx's formula escaping (a leading ' before = + - @) for analysis."""
+    if series.dtype == object:
+        return series.map(lambda v: v[1:] if isinstance(v, str) and v[:2] in ("'=", "'+", "'-", "'@") else v)
+    return series
+
+
+def save(fig, name):
+    path = os.path.join(HERE, name)
+    fig.tight_layout()
+    fig.savefig(path, dpi=150)
+    plt.close(fig)
+    print(f"saved {name}")
+
+
+def analyze_rewards(df):
+    print("\n== Reward distribution ==")
+    print(df["reward"].describe())
+    print(df.groupby("split")["reward"].describe())
+    fig, ax = plt.subplots(figsize=(8, 5))
+    for split, part in df.groupby("split"):
+        ax.hist(part["reward"].dropna(), bins=50, alpha=0.6, label=split)
+    ax.set_xlabel("reward")
+    ax.set_ylabel("examples")
+    ax.set_title("Reward distribution ({{POLICY}} policy)")
+    ax.legend()
+    save(fig, "reward_distribution.png")
+
+
+def numeric_state_columns(df):
+    cols = [c for c in df.columns if c.startswith("state.")]
+    return [c for c in cols if pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c])]
+
+
+def analyze_features(df):
+    cols = numeric_state_columns(df)
+    print(f"\n== State features ({len(cols)} numeric) ==")
+    if cols:
+        print(df[cols].astype(float).describe().T)
+
+
+def feature_importance(df):
+    cols = numeric_state_columns(df)
+    if not cols:
+        return
+    corr = df[cols].astype(float).corrwith(df["reward"]).dropna()
+    if corr.empty:
+        print("\n(no feature varies enough to correlate with the reward)")
+        return
+    ranked = corr.reindex(corr.abs().sort_values(ascending=False).index)
+    print("\n== Feature-reward correlation (top 10) ==")
+    print(ranked.head(10))
+    top = ranked.head(15)[::-1]
+    fig, ax = plt.subplots(figsize=(8, max(3, 0.4 * len(top))))
+    ax.barh(top.index, top.values)
+    ax.set_xlabel("correlation with reward")
+    ax.set_title("Feature importance ({{POLICY}} policy)")
+    save(fig, "feature_importance.png")
+
+
+def action_columns(df):
+    out = []
+    for c in df.columns:
+        if not c.startswith("action."):
+            continue
+        values = unescape(df[c]).dropna()
+        if values.empty or values.astype(str).str.startswith("[").any():
+            continue
+        if df[c].dtype == object or pd.api.types.is_bool_dtype(df[c]):
+            out.append(c)
+    return out
+
+
+def analyze_actions(df):
+    for c in action_columns(df):
+        counts = unescape(df[c]).astype(str).value_counts()
+        print(f"\n== {c} ==")
+        print(counts)
+        if len(counts) <= 10:
+            fig, ax = plt.subplots(figsize=(6, 4))
+            ax.bar(counts.index.astype(str), counts.values)
+            ax.set_title(c)
+            ax.set_ylabel("examples")
+            save(fig, f"action_{c.split('.', 1)[1].replace('.', '_')}_distribution.png")
+
+
+def reward_by_action(df):
+    for c in action_columns(df)[:3]:
+        print(f"\n== reward by {c} ==")
+        print(df.groupby(unescape(df[c]).astype(str))["reward"].agg(["mean", "std", "count"]))
+
+
+def main():
+    if not os.path.exists(COMBINED):
+        sys.exit(f"{COMBINED} not found: run this script next to the exported CSV files")
+    df = load()
+    print(f"{len(df)} rows: " + json.dumps(df["split"].value_counts().to_dict()))
+    analyze_rewards(df)
+    analyze_features(df)
+    feature_importance(df)
+    analyze_actions(df)
+    reward_by_action(df)
+
+
+if __name__ == "__main__":
+    main()
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn columns_follow_the_original_order() {
+        let s = Schema::of_value(&json!({
+            "state": {"b": {"z": 1, "a": 2}, "a_b": true},
+            "action": {"decision": "store", "types": ["x"]},
+            "reward": 0.5,
+            "metadata": {"sessionId": "s", "Z": 1},
+            "nextState": {"x": 1}
+        }));
+        let names: Vec<String> = columns(&s, true).into_iter().map(|c| c.name).collect();
+        assert_eq!(
+            names,
+            [
+                "reward",
+                "state.a_b",
+                "state.b.a",
+                "state.b.z",
+                "action.decision",
+                "action.types",
+                "metadata.Z",
+                "metadata.sessionId",
+                "nextState.x"
+            ]
+        );
+        assert!(!columns(&s, false).iter().any(|c| c.name.starts_with("metadata")));
+    }
+
+    #[test]
+    fn cells_escape_formulas_but_not_numbers() {
+        let ex = Example::from_value(json!({
+            "state": {"n": -1, "s": "-1+2", "t": "=HYPERLINK(\"x\")", "arr": ["a", "b"], "z": null},
+            "action": {"ok": true},
+            "reward": -0.5
+        }))
+        .unwrap();
+        let col = |p: &[&str]| Column {
+            name: p.join("."),
+            path: p.iter().map(|s| s.to_string()).collect(),
+            kind: "",
+        };
+        assert_eq!(cell(&ex, &col(&["reward"]), true).as_deref(), Some("-0.5"));
+        assert_eq!(cell(&ex, &col(&["state", "n"]), true).as_deref(), Some("-1"));
+        assert_eq!(cell(&ex, &col(&["state", "s"]), true).as_deref(), Some("'-1+2"));
+        assert_eq!(cell(&ex, &col(&["state", "s"]), false).as_deref(), Some("-1+2"));
+        assert_eq!(cell(&ex, &col(&["state", "arr"]), true).as_deref(), Some("[\"a\",\"b\"]"));
+        assert_eq!(cell(&ex, &col(&["state", "z"]), true), None);
+        assert_eq!(cell(&ex, &col(&["state", "missing"]), true), None);
+        assert_eq!(cell(&ex, &col(&["action", "ok"]), true).as_deref(), Some("true"));
+    }
+}

@@ -1,0 +1,291 @@
+//! The format table and the `FormatWriter` trait. `--format` values, `--format all` and
+//! format inference from the output name all read the one table, so adding a format is
+//! its own file plus one row here.
+
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::cli::AnthropicStyle;
+use crate::example::{Example, Policy, Split};
+use crate::input::Location;
+use crate::output::OutputDir;
+use crate::schema::Schema;
+use crate::summary::{ExportResult, Timestamp};
+use crate::tokens::Model;
+use crate::validate::Warning;
+
+pub mod anthropic;
+pub mod csv;
+pub mod huggingface;
+pub mod jsonl;
+pub mod openai;
+
+/// Examples handed to a writer one at a time, in their final order.
+pub trait ExampleStream {
+    fn next_example(&mut self) -> Option<anyhow::Result<(Location, Example)>>;
+    /// How many examples this stream holds in all.
+    fn total(&self) -> u64;
+}
+
+/// What a writer did with one split.
+#[derive(Debug, Default)]
+pub struct SplitOutcome {
+    pub written: u64,
+    /// Examples this format could not take (a token limit, a platform rule).
+    pub dropped: Vec<Warning>,
+}
+
+pub trait FormatWriter {
+    /// Called once per non-empty split, with examples in their final order.
+    fn write_split(
+        &mut self,
+        split: Split,
+        examples: &mut dyn ExampleStream,
+        out: &OutputDir,
+    ) -> anyhow::Result<SplitOutcome>;
+
+    /// README, dataset card, dictionary: written last, from the final counts. Returns
+    /// warnings about the whole file set (too few records for a platform, ...).
+    fn write_extras(
+        &mut self,
+        result: &ExportResult,
+        out: &OutputDir,
+    ) -> anyhow::Result<Vec<Warning>>;
+}
+
+/// Everything a writer may need besides the examples.
+#[derive(Clone)]
+pub struct WriterConfig {
+    pub policy: Policy,
+    pub include_metadata: bool,
+    pub model: Model,
+    pub anthropic_style: AnthropicStyle,
+    pub formula_escape: bool,
+    /// The union schema of the examples written (for formats with `needs_schema`).
+    pub schema: Arc<Schema>,
+    pub created: Timestamp,
+    /// The input dataset object's `stats`, if any (its dateRange is reported).
+    pub input_stats: Option<Value>,
+    pub threads: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Format {
+    Huggingface,
+    Openai,
+    Anthropic,
+    Csv,
+    Jsonl,
+}
+
+pub struct FormatSpec {
+    pub format: Format,
+    pub name: &'static str,
+    /// Whole words of the output directory's name that choose this format.
+    pub words: &'static [&'static str],
+    /// Endings of the output directory's name that choose this format (checked first).
+    pub endings: &'static [&'static str],
+    /// Renders prompts, so every state field a prompt shows must be present.
+    pub needs_prompts: bool,
+    /// Needs the union schema before writing.
+    pub needs_schema: bool,
+    pub new: fn(&WriterConfig) -> Box<dyn FormatWriter>,
+}
+
+/// The formats, in the order `--format all` writes them and inference tries them.
+pub const TABLE: &[FormatSpec] = &[
+    FormatSpec {
+        format: Format::Huggingface,
+        name: "huggingface",
+        words: &["huggingface", "hf"],
+        endings: &[],
+        needs_prompts: false,
+        needs_schema: true,
+        new: huggingface::new,
+    },
+    FormatSpec {
+        format: Format::Openai,
+        name: "openai",
+        words: &["openai", "gpt"],
+        endings: &[],
+        needs_prompts: true,
+        needs_schema: false,
+        new: openai::new,
+    },
+    FormatSpec {
+        format: Format::Anthropic,
+        name: "anthropic",
+        words: &["anthropic", "claude"],
+        endings: &[],
+        needs_prompts: true,
+        needs_schema: false,
+        new: anthropic::new,
+    },
+    FormatSpec {
+        format: Format::Csv,
+        name: "csv",
+        words: &[],
+        endings: &[".csv"],
+        needs_prompts: false,
+        needs_schema: true,
+        new: csv::new,
+    },
+    FormatSpec {
+        format: Format::Jsonl,
+        name: "jsonl",
+        words: &[],
+        endings: &[".jsonl", ".ndjson"],
+        needs_prompts: false,
+        needs_schema: false,
+        new: jsonl::new,
+    },
+];
+
+pub fn spec(format: Format) -> &'static FormatSpec {
+    TABLE
+        .iter()
+        .find(|s| s.format == format)
+        .expect("every Format has a row in TABLE")
+}
+
+/// A `--format` value: one format, or all of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormatChoice {
+    One(Format),
+    All,
+}
+
+impl FormatChoice {
+    pub fn formats(self) -> Vec<Format> {
+        match self {
+            FormatChoice::One(f) => vec![f],
+            FormatChoice::All => TABLE.iter().map(|s| s.format).collect(),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            FormatChoice::One(f) => spec(f).name,
+            FormatChoice::All => "all",
+        }
+    }
+}
+
+impl fmt::Display for FormatChoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The clap value parser for `--format`, reading the table so help, completions and
+/// errors list every format.
+pub fn parse_format_choice(s: &str) -> Result<FormatChoice, String> {
+    let lower = s.to_ascii_lowercase();
+    if lower == "all" {
+        return Ok(FormatChoice::All);
+    }
+    TABLE
+        .iter()
+        .find(|spec| spec.name == lower)
+        .map(|spec| FormatChoice::One(spec.format))
+        .ok_or_else(|| {
+            format!(
+                "\"{s}\" is not a format; expected one of {}, all",
+                format_names().join(", ")
+            )
+        })
+}
+
+pub fn format_names() -> Vec<&'static str> {
+    TABLE.iter().map(|s| s.name).collect()
+}
+
+/// Why a format was chosen, for the summary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FormatReason {
+    Flag,
+    Ending(&'static str),
+    Word(&'static str),
+    Default,
+}
+
+impl fmt::Display for FormatReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FormatReason::Flag => f.write_str("--format"),
+            FormatReason::Ending(e) => write!(f, "the output name ends with {e}"),
+            FormatReason::Word(w) => write!(f, "the output name contains the word \"{w}\""),
+            FormatReason::Default => f.write_str("the default: no --format and no format word in the output name"),
+        }
+    }
+}
+
+/// Infer the format from the output directory's own name (not its parents): endings
+/// first (`.csv`, `.jsonl`, `.ndjson`), then whole words (`extraction-hf` has the word
+/// `hf`; `shfoo` does not), else jsonl, as the original `createExportOptions` did.
+pub fn infer_format(output: &Path) -> (Format, FormatReason) {
+    let name = output
+        .file_name()
+        .map(|n| n.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    for spec in TABLE {
+        if let Some(e) = spec.endings.iter().find(|e| name.ends_with(*e)) {
+            return (spec.format, FormatReason::Ending(e));
+        }
+    }
+    let words: Vec<&str> = name
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    for spec in TABLE {
+        if let Some(w) = spec.words.iter().find(|w| words.contains(w)) {
+            return (spec.format, FormatReason::Word(w));
+        }
+    }
+    (Format::Jsonl, FormatReason::Default)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn infer(p: &str) -> Format {
+        infer_format(Path::new(p)).0
+    }
+
+    #[test]
+    fn inference_follows_the_table_on_whole_words_of_the_last_component() {
+        assert_eq!(infer("out/data.csv"), Format::Csv);
+        assert_eq!(infer("out/data.JSONL"), Format::Jsonl);
+        assert_eq!(infer("out/x.ndjson"), Format::Jsonl);
+        assert_eq!(infer("datasets/extraction-hf"), Format::Huggingface);
+        assert_eq!(infer("my_huggingface_export"), Format::Huggingface);
+        assert_eq!(infer("retrieval-openai"), Format::Openai);
+        assert_eq!(infer("gpt.train"), Format::Openai);
+        assert_eq!(infer("claude-data"), Format::Anthropic);
+        assert_eq!(infer("shfoo"), Format::Jsonl);
+        assert_eq!(infer("egypt"), Format::Jsonl);
+        assert_eq!(infer("pathfinder"), Format::Jsonl);
+        assert_eq!(infer("chf/plain"), Format::Jsonl);
+        assert_eq!(infer("openai/plain"), Format::Jsonl);
+        assert_eq!(
+            infer_format(Path::new("a/extraction-hf")).1,
+            FormatReason::Word("hf")
+        );
+        assert_eq!(infer_format(Path::new("x")).1, FormatReason::Default);
+    }
+
+    #[test]
+    fn format_values_come_from_the_table() {
+        assert_eq!(
+            parse_format_choice("OpenAI"),
+            Ok(FormatChoice::One(Format::Openai))
+        );
+        assert_eq!(parse_format_choice("all"), Ok(FormatChoice::All));
+        let e = parse_format_choice("parquet").unwrap_err();
+        assert!(e.contains("huggingface, openai, anthropic, csv, jsonl, all"));
+    }
+}

@@ -1,0 +1,593 @@
+//! rlx: turn logs of reinforcement-learning decisions into training datasets.
+//!
+//! `run` resolves the flags into an `ExportPlan` (each choice with the reason it was
+//! made), then runs the steps in one direction: input → examples → split → validate →
+//! formats → summary. Tests drive the crate through `run`, not through `main`.
+
+pub mod check_file;
+pub mod cli;
+pub mod example;
+pub mod format;
+pub mod input;
+pub mod output;
+pub mod parallel;
+pub mod pipeline;
+pub mod progress;
+pub mod prompt;
+pub mod schema;
+pub mod split;
+pub mod summary;
+pub mod tokens;
+pub mod validate;
+
+use std::fmt;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::CommandFactory;
+
+use crate::cli::{AnthropicStyle, Cli, Command, CommonArgs, ExportArgs, ValidateArgs};
+use crate::example::{Policy, Split};
+use crate::format::{Format, FormatChoice, FormatReason, FormatSpec, WriterConfig};
+use crate::input::Source;
+use crate::output::{OutputDir, Staging};
+use crate::pipeline::{InspectOptions, Inspection, SelectOptions, Selection, SpanStream};
+use crate::progress::Progress;
+use crate::split::Ratio;
+use crate::summary::{ExportResult, FormatStats, Timestamp};
+use crate::tokens::Model;
+use crate::validate::{Checks, Warning};
+
+/// A problem with the command line found after parsing (exit status 2).
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl fmt::Display for UsageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+/// How a run ended: the exit status and the one error line `main` prints.
+#[derive(Debug)]
+pub struct Outcome {
+    pub exit_code: u8,
+    pub error: Option<String>,
+    pub result: Option<ExportResult>,
+}
+
+/// Every flag resolved, with the reasons for the choices made on the user's behalf.
+#[derive(Debug, Clone)]
+pub struct ExportPlan {
+    pub input: String,
+    pub output: PathBuf,
+    pub choice: FormatChoice,
+    pub format_reason: FormatReason,
+    pub policy: Option<Policy>,
+    pub seed: u64,
+    pub shuffle: bool,
+    pub split_ratio: Ratio,
+    pub validation_ratio: Ratio,
+    /// A ratio flag was given, so a pre-split input is re-split.
+    pub resplit: bool,
+    pub is_split_ratio_explicit_zero: bool,
+    pub max_examples: Option<u64>,
+    pub include_metadata: bool,
+    pub compress: bool,
+    pub force: bool,
+    pub skip_invalid: bool,
+    pub model: Model,
+    pub anthropic_style: AnthropicStyle,
+    pub formula_escape: bool,
+    pub threads: usize,
+}
+
+impl ExportPlan {
+    pub fn from_args(args: &ExportArgs) -> Result<ExportPlan, UsageError> {
+        let (choice, format_reason) = match args.format {
+            Some(c) => (c, FormatReason::Flag),
+            None => {
+                let (f, why) = format::infer_format(&args.output);
+                (FormatChoice::One(f), why)
+            }
+        };
+        let default_ratio: Ratio = cli::DEFAULT_SPLIT_RATIO
+            .parse()
+            .expect("the default split ratio is a valid ratio");
+        let split_ratio = args.split_ratio.unwrap_or(default_ratio);
+        let validation_ratio = args.validation_ratio.unwrap_or(Ratio::ZERO);
+        if !split_ratio.plus(validation_ratio).is_below_one() {
+            return Err(UsageError(format!(
+                "--split-ratio {split_ratio} plus --validation-ratio {validation_ratio} is not below 1; expected the two shares to leave room for training examples"
+            )));
+        }
+        let uses_openai = choice.formats().contains(&Format::Openai);
+        let model = tokens::find_model(&args.model).map_err(UsageError);
+        let model = match model {
+            Ok(m) => m,
+            Err(e) if uses_openai => return Err(e),
+            // The model only matters to the openai format.
+            Err(_) => tokens::MODELS[0],
+        };
+        Ok(ExportPlan {
+            input: args.input.clone(),
+            output: args.output.clone(),
+            choice,
+            format_reason,
+            policy: args.common.policy,
+            seed: args.seed,
+            shuffle: !args.no_shuffle,
+            split_ratio,
+            validation_ratio,
+            resplit: args.split_ratio.is_some() || args.validation_ratio.is_some(),
+            is_split_ratio_explicit_zero: args.split_ratio == Some(Ratio::ZERO),
+            max_examples: args.max_examples,
+            include_metadata: !args.no_metadata,
+            compress: args.compress,
+            force: args.force,
+            skip_invalid: args.skip_invalid,
+            model,
+            anthropic_style: args.anthropic_style,
+            formula_escape: !args.no_formula_escape,
+            threads: thread_count(&args.common),
+        })
+    }
+
+    pub fn specs(&self) -> Vec<&'static FormatSpec> {
+        self.choice.formats().into_iter().map(format::spec).collect()
+    }
+}
+
+fn thread_count(common: &CommonArgs) -> usize {
+    match common.threads {
+        Some(n) => n as usize,
+        None => std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1),
+    }
+}
+
+/// Run a parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    match cli.command {
+        Command::Export(args) => Ok(run_export(&args)),
+        Command::Validate(args) => Ok(run_validate(&args)),
+        Command::Completions(args) => {
+            let mut out = io::stdout().lock();
+            write_completions(args.shell, &mut out)?;
+            Ok(Outcome {
+                exit_code: 0,
+                error: None,
+                result: None,
+            })
+        }
+    }
+}
+
+/// Print the completion script for `shell`.
+pub fn write_completions(shell: clap_complete::Shell, out: &mut dyn Write) -> io::Result<()> {
+    let mut cmd = Cli::command();
+    clap_complete::generate(shell, &mut cmd, "rlx", out);
+    Ok(())
+}
+
+fn run_export(args: &ExportArgs) -> Outcome {
+    let started = Instant::now();
+    let progress = Progress::new(args.common.quiet || args.common.json);
+    let mut result = ExportResult {
+        output: args.output.display().to_string(),
+        seed: args.seed,
+        ..Default::default()
+    };
+    result.stats.seed = args.seed;
+    let outcome = ExportPlan::from_args(args)
+        .map_err(anyhow::Error::new)
+        .and_then(|plan| export(&plan, &mut result, &progress));
+    progress.clear();
+    result.elapsed_secs = started.elapsed().as_secs_f64();
+    finish(result, outcome, &args.common, false)
+}
+
+/// Print the result and turn it into an exit status.
+fn finish(
+    mut result: ExportResult,
+    outcome: anyhow::Result<()>,
+    common: &CommonArgs,
+    is_validation: bool,
+) -> Outcome {
+    let error = match &outcome {
+        Ok(()) => None,
+        Err(e) => Some(format!("{e:#}")),
+    };
+    let is_usage = outcome
+        .as_ref()
+        .err()
+        .is_some_and(|e| e.chain().any(|c| c.is::<UsageError>()));
+    result.success = error.is_none();
+    result.error = error.clone();
+    result.is_usage_error = is_usage;
+    if common.json {
+        // A closed stdout (`| head -c1`) is not an error.
+        let _ = result.write_json(&mut io::stdout().lock());
+    } else if !common.quiet && result.success {
+        let _ = result.write_human(&mut io::stderr().lock(), is_validation);
+    } else if !common.quiet && is_validation {
+        let _ = result.write_human(&mut io::stderr().lock(), is_validation);
+    }
+    let exit_code = match (&error, is_usage) {
+        (None, _) => 0,
+        (Some(_), true) => 2,
+        (Some(_), false) => 1,
+    };
+    Outcome {
+        exit_code,
+        error,
+        result: Some(result),
+    }
+}
+
+fn inspect_options(
+    plan_policy: Option<Policy>,
+    specs: &[&FormatSpec],
+    skip_invalid: bool,
+    threads: usize,
+) -> InspectOptions {
+    InspectOptions {
+        checks: Checks {
+            policy: plan_policy,
+            needs_prompt_fields: specs.iter().any(|s| s.needs_prompts),
+        },
+        skip_invalid,
+        collect_shapes: specs.iter().any(|s| s.needs_schema),
+        threads,
+    }
+}
+
+/// The whole export; fills `result` as it goes so a failure still reports what it knew.
+fn export(plan: &ExportPlan, result: &mut ExportResult, progress: &Progress) -> anyhow::Result<()> {
+    let created = Timestamp::now()?;
+    result.format = plan.choice.name().to_string();
+    result.format_reason = plan.format_reason.to_string();
+    result.stats.exported_at = created.iso();
+    result.stats.shuffled = plan.shuffle;
+    result.stats.split_ratio = plan.split_ratio.to_string();
+    result.stats.validation_ratio = plan.validation_ratio.to_string();
+    output::install_interrupt_cleanup();
+    let staging = Staging::begin(&plan.output, plan.force, plan.compress)?;
+    let source = Source::open(&plan.input)?;
+    result.stats.input_shape = Some(source.shape);
+    let specs = plan.specs();
+    let inspection = pipeline::inspect(
+        &source,
+        inspect_options(plan.policy, &specs, plan.skip_invalid, plan.threads),
+        progress,
+    )?;
+    record_inspection(result, &inspection);
+    let Some(policy) = inspection.policy else {
+        anyhow::bail!(no_valid_examples(&source, &inspection));
+    };
+    if inspection.entries.is_empty() {
+        anyhow::bail!(no_valid_examples(&source, &inspection));
+    }
+    result.stats.policy_type = Some(policy);
+    let selection = pipeline::select(
+        &inspection.entries,
+        source.shape,
+        &SelectOptions {
+            shuffle: plan.shuffle,
+            seed: plan.seed,
+            split_ratio: plan.split_ratio,
+            validation_ratio: plan.validation_ratio,
+            resplit: plan.resplit,
+            max_examples: plan.max_examples,
+        },
+    );
+    let sizes = selection.sizes();
+    result.stats.kept_input_split = selection.kept_input_split;
+    result.stats.train_examples = sizes.train;
+    result.stats.validation_examples = sizes.validation;
+    result.stats.eval_examples = sizes.eval;
+    result.stats.total_examples = sizes.total();
+    result.stats.unselected_examples = selection.unselected;
+    for w in empty_split_warnings(plan, &source, &inspection, &selection) {
+        result.add_warning(w);
+    }
+
+    let schema = Arc::new(if specs.iter().any(|s| s.needs_schema) {
+        inspection.shapes.union(selection.all().map(|i| inspection.entries[i as usize].shape))
+    } else {
+        schema::Schema::Null
+    });
+    let config = WriterConfig {
+        policy,
+        include_metadata: plan.include_metadata,
+        model: plan.model,
+        anthropic_style: plan.anthropic_style,
+        formula_escape: plan.formula_escape,
+        schema,
+        created,
+        input_stats: inspection.scan.stats.clone(),
+        threads: plan.threads,
+    };
+    let root = staging.dir().clone();
+    let is_all = matches!(plan.choice, FormatChoice::All);
+    let mut per_format = Vec::new();
+    for spec in &specs {
+        let dir = if is_all {
+            root.subdir(spec.name)?
+        } else {
+            root.clone()
+        };
+        let stats = write_format(spec, &config, &source, &inspection, &selection, &dir, progress, result)?;
+        per_format.push((spec, dir, stats));
+    }
+    write_rejected(&root, &inspection.rejected)?;
+    // A single format's counts are what it wrote; with --format all the top level keeps
+    // the selection and each format reports its own.
+    if !is_all {
+        if let Some((_, _, stats)) = per_format.first() {
+            result.stats.train_examples = stats.train_examples;
+            result.stats.validation_examples = stats.validation_examples;
+            result.stats.eval_examples = stats.eval_examples;
+            result.stats.total_examples =
+                stats.train_examples + stats.validation_examples + stats.eval_examples;
+        }
+    }
+    result.stats.over_limit_examples = per_format.iter().map(|(_, _, s)| s.over_limit_examples).sum();
+    result.stats.skipped_examples = result.stats.rejected_examples + result.stats.over_limit_examples;
+    result.formats = per_format.iter().map(|(_, _, s)| s.clone()).collect();
+    for (spec, dir, stats) in &per_format {
+        let mut view = result.clone();
+        view.stats.train_examples = stats.train_examples;
+        view.stats.validation_examples = stats.validation_examples;
+        view.stats.eval_examples = stats.eval_examples;
+        view.stats.total_examples = stats.train_examples + stats.validation_examples + stats.eval_examples;
+        let mut writer = (spec.new)(&config);
+        for w in writer.write_extras(&view, dir)? {
+            result.add_warning(w);
+        }
+    }
+    let files = staging.commit()?;
+    for f in files {
+        let path = join_display(&plan.output, &f.relative);
+        result.stats.file_sizes.insert(path.clone(), f.bytes);
+        result.files.push(path);
+    }
+    Ok(())
+}
+
+fn join_display(dir: &Path, relative: &str) -> String {
+    dir.join(relative).display().to_string()
+}
+
+fn record_inspection(result: &mut ExportResult, inspection: &Inspection) {
+    result.stats.input_examples = inspection.input_examples;
+    result.stats.rejected_examples = inspection.rejected.len() as u64;
+    result.stats.skipped_examples = inspection.rejected.len() as u64;
+    result.stats.policy_type = inspection.policy;
+    for w in &inspection.warnings {
+        result.add_warning(w.clone());
+    }
+}
+
+fn no_valid_examples(source: &Source, inspection: &Inspection) -> String {
+    if inspection.input_examples == 0 {
+        format!(
+            "{}: the {} holds no examples; expected at least one",
+            source.name(),
+            source.shape
+        )
+    } else {
+        format!(
+            "{}: all {} example(s) were rejected (see the warnings); expected at least one valid example",
+            source.name(),
+            inspection.input_examples
+        )
+    }
+}
+
+fn empty_split_warnings(
+    plan: &ExportPlan,
+    source: &Source,
+    inspection: &Inspection,
+    selection: &Selection,
+) -> Vec<Warning> {
+    let mut out = Vec::new();
+    let had_validation = inspection
+        .entries
+        .iter()
+        .any(|e| e.origin == input::Origin::Dataset(Split::Validation));
+    for split in Split::ALL {
+        if !selection.split(split).is_empty() {
+            continue;
+        }
+        let wanted = match split {
+            Split::Train => true,
+            Split::Eval => !plan.is_split_ratio_explicit_zero,
+            Split::Validation => {
+                plan.validation_ratio != Ratio::ZERO
+                    || (source.shape == input::Shape::Dataset && had_validation)
+            }
+        };
+        if wanted {
+            out.push(Warning::EmptySplit { split });
+        }
+    }
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
+fn write_format(
+    spec: &FormatSpec,
+    config: &WriterConfig,
+    source: &Source,
+    inspection: &Inspection,
+    selection: &Selection,
+    dir: &OutputDir,
+    progress: &Progress,
+    result: &mut ExportResult,
+) -> anyhow::Result<FormatStats> {
+    let mut writer = (spec.new)(config);
+    let mut stats = FormatStats {
+        format: spec.name.to_string(),
+        directory: dir_display(&result.output, dir, spec),
+        ..Default::default()
+    };
+    progress.start_examples(spec.name, selection.sizes().total());
+    for split in Split::ALL {
+        let ids = selection.split(split);
+        if ids.is_empty() {
+            continue;
+        }
+        let mut stream = SpanStream::new(
+            source,
+            &inspection.entries,
+            ids,
+            config.threads,
+            config.include_metadata,
+            progress,
+        );
+        let outcome = writer
+            .write_split(split, &mut stream, dir)
+            .with_context(|| format!("{}: writing the {split} split", spec.name))?;
+        let dropped = outcome.dropped.len() as u64;
+        match split {
+            Split::Train => stats.train_examples = outcome.written,
+            Split::Validation => stats.validation_examples = outcome.written,
+            Split::Eval => stats.eval_examples = outcome.written,
+        }
+        stats.over_limit_examples += dropped;
+        for w in outcome.dropped {
+            result.add_warning(w);
+        }
+    }
+    Ok(stats)
+}
+
+fn dir_display(output: &str, dir: &OutputDir, spec: &FormatSpec) -> String {
+    let _ = dir;
+    let _ = spec;
+    output.to_string()
+}
+
+/// rejected.jsonl: every example --skip-invalid dropped, with where it was and why.
+fn write_rejected(root: &OutputDir, rejected: &[pipeline::RejectedExample]) -> anyhow::Result<()> {
+    if rejected.is_empty() {
+        return Ok(());
+    }
+    let mut f = root.create_doc("rejected.jsonl")?;
+    for r in rejected {
+        let mut line = serde_json::Map::new();
+        line.insert("location".into(), r.location.to_string().into());
+        line.insert("line".into(), r.location.line.into());
+        if r.location.origin != input::Origin::Line {
+            line.insert("index".into(), r.location.index.into());
+        }
+        if let input::Origin::Dataset(split) = r.location.origin {
+            line.insert("split".into(), split.name().into());
+        }
+        line.insert("reason".into(), r.reason.clone().into());
+        let example = r
+            .text
+            .as_deref()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok());
+        match (example, &r.text) {
+            (Some(v), _) => {
+                line.insert("example".into(), v);
+            }
+            (None, Some(t)) => {
+                line.insert("text".into(), t.clone().into());
+            }
+            (None, None) => {}
+        }
+        serde_json::to_writer(&mut f, &line).context("writing rejected.jsonl")?;
+        f.write_all(b"\n").context("writing rejected.jsonl")?;
+    }
+    f.finish()
+}
+
+fn run_validate(args: &ValidateArgs) -> Outcome {
+    let started = Instant::now();
+    let progress = Progress::new(args.common.quiet || args.common.json);
+    let mut result = ExportResult {
+        output: args.input.clone(),
+        ..Default::default()
+    };
+    let outcome = match args.check_file {
+        Some(platform) => check_file::check(&args.input, platform, &args.model, &mut result),
+        None => validate_input(args, &mut result, &progress),
+    };
+    progress.clear();
+    result.elapsed_secs = started.elapsed().as_secs_f64();
+    finish(result, outcome, &args.common, true)
+}
+
+/// Every check export would run, writing nothing.
+fn validate_input(
+    args: &ValidateArgs,
+    result: &mut ExportResult,
+    progress: &Progress,
+) -> anyhow::Result<()> {
+    let choice = args.format;
+    let specs: Vec<&FormatSpec> = choice
+        .map(|c| c.formats().into_iter().map(format::spec).collect())
+        .unwrap_or_default();
+    result.format = choice.map(|c| c.name().to_string()).unwrap_or_default();
+    result.format_reason = if choice.is_some() {
+        "--format".into()
+    } else {
+        "no --format: format-specific checks skipped".into()
+    };
+    let model = if specs.iter().any(|s| s.format == Format::Openai) {
+        Some(tokens::find_model(&args.model).map_err(UsageError)?)
+    } else {
+        None
+    };
+    let source = Source::open(&args.input)?;
+    result.stats.input_shape = Some(source.shape);
+    let inspection = pipeline::inspect(
+        &source,
+        inspect_options(args.common.policy, &specs, true, thread_count(&args.common)),
+        progress,
+    )?;
+    record_inspection(result, &inspection);
+    let valid = inspection.entries.len() as u64;
+    result.stats.total_examples = valid;
+    if let (Some(model), Some(policy)) = (model, inspection.policy) {
+        let all: Vec<u32> = (0..inspection.entries.len() as u32).collect();
+        let mut stream = SpanStream::new(
+            &source,
+            &inspection.entries,
+            &all,
+            thread_count(&args.common),
+            true,
+            progress,
+        );
+        let over = format::openai::over_limit(&mut stream, policy, model, thread_count(&args.common))?;
+        result.stats.over_limit_examples = over.len() as u64;
+        result.stats.total_examples -= over.len() as u64;
+        for w in over {
+            result.add_warning(w);
+        }
+    }
+    result.stats.skipped_examples = result.stats.rejected_examples + result.stats.over_limit_examples;
+    if inspection.entries.is_empty() {
+        anyhow::bail!(no_valid_examples(&source, &inspection));
+    }
+    let problems = result.stats.skipped_examples;
+    if problems > 0 {
+        anyhow::bail!(
+            "{}: {problems} of {} example(s) would not export ({} invalid, {} over the token limit); see the warnings",
+            source.name(),
+            inspection.input_examples,
+            result.stats.rejected_examples,
+            result.stats.over_limit_examples
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,579 @@
+//! The passes over the input. `inspect` scans it once: each example is parsed and
+//! checked (in parallel, folded in input order) and only a small `Entry` (its position,
+//! ~32 bytes) is kept. `select` shuffles and splits entries as indices. `SpanStream`
+//! re-reads the selected examples in their final order for the format writers.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::fmt;
+use std::ops::Range;
+
+use crate::example::{Example, Policy, Split};
+use crate::format::ExampleStream;
+use crate::input::{self, Location, Origin, ScanSummary, Shape, Source, Span};
+use crate::parallel;
+use crate::progress::Progress;
+use crate::schema::{Schema, ShapeTable};
+use crate::split::{self, Ratio, SplitSizes};
+use crate::validate::{self, Checks, RewardRange, Warning};
+
+/// A valid example's place in the input.
+#[derive(Debug, Clone, Copy)]
+pub struct Entry {
+    pub span: Span,
+    /// Index within its array (or among the non-blank lines).
+    pub index: u32,
+    pub shape: u32,
+    pub origin: Origin,
+}
+
+impl Entry {
+    pub fn location(&self, source: &Source) -> Location {
+        Location {
+            source: source.name().clone(),
+            origin: self.origin,
+            index: self.index as usize,
+            line: self.span.line,
+            column: None,
+        }
+    }
+}
+
+/// An example that was not valid, kept for rejected.jsonl.
+#[derive(Debug, Clone)]
+pub struct RejectedExample {
+    pub location: Location,
+    pub reason: String,
+    /// The example's text (cut to 64 KiB), when it was readable.
+    pub text: Option<String>,
+}
+
+/// An invalid example met without --skip-invalid: the export stops here.
+#[derive(Debug)]
+pub struct ExampleError {
+    pub location: Location,
+    pub reason: String,
+    pub can_skip: bool,
+}
+
+impl fmt::Display for ExampleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.location, self.reason)?;
+        if self.can_skip {
+            f.write_str(" (--skip-invalid skips such examples and lists them in rejected.jsonl)")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ExampleError {}
+
+pub struct Inspection {
+    pub entries: Vec<Entry>,
+    pub rejected: Vec<RejectedExample>,
+    pub policy: Option<Policy>,
+    pub input_examples: u64,
+    pub scan: ScanSummary,
+    pub warnings: Vec<Warning>,
+    pub shapes: ShapeTable,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct InspectOptions {
+    pub checks: Checks,
+    pub skip_invalid: bool,
+    pub collect_shapes: bool,
+    pub threads: usize,
+}
+
+/// What a worker learns from one example.
+struct Facts {
+    policy: Policy,
+    reward: f64,
+    print: u64,
+    shape: Option<Schema>,
+    action_value: Option<String>,
+}
+
+struct Pending {
+    location: Location,
+    span: Span,
+    bytes: Option<Range<usize>>,
+}
+
+const BATCH_EXAMPLES: usize = 4096;
+const BATCH_BYTES: usize = 8 << 20;
+const REJECTED_TEXT_LIMIT: usize = 64 << 10;
+
+/// Scan, parse and check every example once.
+pub fn inspect(
+    source: &Source,
+    options: InspectOptions,
+    progress: &Progress,
+) -> anyhow::Result<Inspection> {
+    let mut state = Fold {
+        options,
+        entries: Vec::new(),
+        rejected: Vec::new(),
+        first: None,
+        rewards: RewardRange::default(),
+        prints: Vec::new(),
+        shapes: ShapeTable::default(),
+        action_values: BTreeMap::new(),
+        input_examples: 0,
+    };
+    let mut arena: Vec<u8> = Vec::with_capacity(BATCH_BYTES + (1 << 16));
+    let mut pending: Vec<Pending> = Vec::with_capacity(BATCH_EXAMPLES);
+    progress.start_bytes("reading", source.len());
+    let scan = source.scan(|raw| {
+        let bytes = raw.bytes.map(|b| {
+            let start = arena.len();
+            arena.extend_from_slice(b);
+            start..arena.len()
+        });
+        pending.push(Pending {
+            location: raw.location,
+            span: raw.span,
+            bytes,
+        });
+        if pending.len() >= BATCH_EXAMPLES || arena.len() >= BATCH_BYTES {
+            progress.set_position(raw.span.offset + raw.span.len as u64);
+            state.fold_batch(&arena, &mut pending)?;
+            arena.clear();
+        }
+        Ok(())
+    })?;
+    state.fold_batch(&arena, &mut pending)?;
+    let mut warnings = Vec::new();
+    if !scan.ignored_keys.is_empty() {
+        warnings.push(Warning::IgnoredKeys {
+            keys: scan.ignored_keys.clone(),
+        });
+    }
+    let Fold {
+        entries,
+        rejected,
+        first,
+        rewards,
+        mut prints,
+        shapes,
+        action_values,
+        input_examples,
+        ..
+    } = state;
+    warnings.extend(rejected.iter().map(|r| Warning::Rejected {
+        location: r.location.to_string(),
+        reason: r.reason.clone(),
+    }));
+    warnings.extend(rewards.warning());
+    let policy = options.checks.policy.or(first.as_ref().map(|(p, _)| *p));
+    if let Some(p) = policy {
+        for ((key, value), (count, at)) in action_values {
+            if !validate::known_action_values(p).contains(&value.as_str()) {
+                warnings.push(Warning::UnknownActionValue {
+                    key,
+                    value: serde_json::Value::String(value).to_string(),
+                    count,
+                    first: at,
+                });
+            }
+        }
+    }
+    warnings.extend(validate::find_duplicates(&mut prints, |i| {
+        entries[i as usize].location(source).to_string()
+    }));
+    Ok(Inspection {
+        entries,
+        rejected,
+        policy,
+        input_examples,
+        scan,
+        warnings,
+        shapes,
+    })
+}
+
+struct Fold {
+    options: InspectOptions,
+    entries: Vec<Entry>,
+    rejected: Vec<RejectedExample>,
+    first: Option<(Policy, Location)>,
+    rewards: RewardRange,
+    prints: Vec<(u64, u32)>,
+    shapes: ShapeTable,
+    action_values: BTreeMap<(&'static str, String), (u64, String)>,
+    input_examples: u64,
+}
+
+impl Fold {
+    fn fold_batch(&mut self, arena: &[u8], pending: &mut Vec<Pending>) -> anyhow::Result<()> {
+        let options = self.options;
+        let results = parallel::map_ordered(pending, options.threads, |p| {
+            check_bytes(p.bytes.clone().map(|r| &arena[r]), &p.location, &options)
+        });
+        for (p, result) in pending.drain(..).zip(results) {
+            self.input_examples += 1;
+            let text = || {
+                p.bytes.clone().map(|r| {
+                    let b = &arena[r];
+                    String::from_utf8_lossy(&b[..b.len().min(REJECTED_TEXT_LIMIT)]).into_owned()
+                })
+            };
+            let facts = match result {
+                Ok(f) => f,
+                Err((location, reason)) => {
+                    self.reject(location, reason, text())?;
+                    continue;
+                }
+            };
+            if options.checks.policy.is_none() {
+                match &self.first {
+                    None => self.first = Some((facts.policy, p.location.clone())),
+                    Some((first, at)) => {
+                        if let Err(reason) = validate::check_same_policy(facts.policy, *first, at)
+                        {
+                            self.reject(p.location, reason, text())?;
+                            continue;
+                        }
+                    }
+                }
+            }
+            let position = self.entries.len() as u32;
+            self.rewards.observe(facts.reward, &p.location);
+            self.prints.push((facts.print, position));
+            if let Some(v) = facts.action_value {
+                let key = facts.policy.action_key();
+                let slot = self
+                    .action_values
+                    .entry((key, v))
+                    .or_insert_with(|| (0, p.location.to_string()));
+                slot.0 += 1;
+            }
+            let shape = match facts.shape {
+                Some(s) => self.shapes.intern(s),
+                None => 0,
+            };
+            self.entries.push(Entry {
+                span: p.span,
+                index: p.location.index as u32,
+                shape,
+                origin: p.location.origin,
+            });
+        }
+        Ok(())
+    }
+
+    fn reject(
+        &mut self,
+        location: Location,
+        reason: String,
+        text: Option<String>,
+    ) -> anyhow::Result<()> {
+        if !self.options.skip_invalid {
+            return Err(ExampleError {
+                location,
+                reason,
+                can_skip: true,
+            }
+            .into());
+        }
+        self.rejected.push(RejectedExample {
+            location,
+            reason,
+            text,
+        });
+        Ok(())
+    }
+}
+
+fn check_bytes(
+    bytes: Option<&[u8]>,
+    location: &Location,
+    options: &InspectOptions,
+) -> Result<Facts, (Location, String)> {
+    let Some(bytes) = bytes else {
+        return Err((
+            location.clone(),
+            format!(
+                "the example is longer than {} MiB; expected examples of at most that size",
+                input::MAX_EXAMPLE_BYTES >> 20
+            ),
+        ));
+    };
+    let example = input::parse_example(bytes, location).map_err(|f| {
+        let mut at = location.clone();
+        if let Some(line) = f.line {
+            at.line = line;
+            at.column = f.column;
+        }
+        (at, f.message)
+    })?;
+    let policy =
+        validate::check_example(&example, &options.checks).map_err(|r| (location.clone(), r))?;
+    let action_value = example
+        .action
+        .get(policy.action_key())
+        .and_then(|v| v.as_str())
+        .map(str::to_string);
+    Ok(Facts {
+        policy,
+        reward: example.reward_f64(),
+        print: validate::fingerprint(&example),
+        shape: options.collect_shapes.then(|| Schema::of_example(&example)),
+        action_value,
+    })
+}
+
+/// The examples of each split, as positions into `Inspection::entries`, in final order.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Selection {
+    pub train: Vec<u32>,
+    pub validation: Vec<u32>,
+    pub eval: Vec<u32>,
+    /// Valid examples left out by --max-examples.
+    pub unselected: u64,
+    pub kept_input_split: bool,
+}
+
+impl Selection {
+    pub fn split(&self, split: Split) -> &[u32] {
+        match split {
+            Split::Train => &self.train,
+            Split::Validation => &self.validation,
+            Split::Eval => &self.eval,
+        }
+    }
+
+    pub fn sizes(&self) -> SplitSizes {
+        SplitSizes {
+            train: self.train.len() as u64,
+            validation: self.validation.len() as u64,
+            eval: self.eval.len() as u64,
+        }
+    }
+
+    pub fn all(&self) -> impl Iterator<Item = u32> + '_ {
+        self.train
+            .iter()
+            .chain(&self.validation)
+            .chain(&self.eval)
+            .copied()
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct SelectOptions {
+    pub shuffle: bool,
+    pub seed: u64,
+    pub split_ratio: Ratio,
+    pub validation_ratio: Ratio,
+    /// Re-split a pre-split input (a ratio flag was given).
+    pub resplit: bool,
+    pub max_examples: Option<u64>,
+}
+
+/// Shuffle and split the valid entries, then apply --max-examples.
+pub fn select(entries: &[Entry], shape: Shape, options: &SelectOptions) -> Selection {
+    let n = entries.len() as u32;
+    let keep_split = shape == Shape::Dataset && !options.resplit;
+    let mut sel = if keep_split {
+        let mut sel = Selection {
+            kept_input_split: true,
+            ..Default::default()
+        };
+        for (i, e) in entries.iter().enumerate() {
+            match e.origin {
+                Origin::Dataset(Split::Validation) => sel.validation.push(i as u32),
+                Origin::Dataset(Split::Eval) => sel.eval.push(i as u32),
+                _ => sel.train.push(i as u32),
+            }
+        }
+        if options.shuffle {
+            // One seeded stream per split, so each split's order depends only on it.
+            split::shuffle_stream(&mut sel.train, options.seed, 1);
+            split::shuffle_stream(&mut sel.validation, options.seed, 2);
+            split::shuffle_stream(&mut sel.eval, options.seed, 3);
+        }
+        sel
+    } else {
+        let mut order: Vec<u32> = (0..n).collect();
+        if options.shuffle {
+            split::shuffle(&mut order, options.seed);
+        }
+        let sizes = split::split_sizes(n as u64, options.split_ratio, options.validation_ratio);
+        let eval = order.split_off((sizes.train + sizes.validation) as usize);
+        let validation = order.split_off(sizes.train as usize);
+        Selection {
+            train: order,
+            validation,
+            eval,
+            unselected: 0,
+            kept_input_split: false,
+        }
+    };
+    if let Some(max) = options.max_examples {
+        let limited = split::limit_sizes(sel.sizes(), max);
+        sel.unselected = sel.sizes().total() - limited.total();
+        sel.train.truncate(limited.train as usize);
+        sel.validation.truncate(limited.validation as usize);
+        sel.eval.truncate(limited.eval as usize);
+    }
+    sel
+}
+
+/// Re-reads selected examples in order, parsing a batch at a time in parallel.
+pub struct SpanStream<'a> {
+    source: &'a Source,
+    entries: &'a [Entry],
+    ids: &'a [u32],
+    next: usize,
+    ready: VecDeque<(Location, Example)>,
+    threads: usize,
+    include_metadata: bool,
+    progress: &'a Progress,
+}
+
+impl<'a> SpanStream<'a> {
+    pub fn new(
+        source: &'a Source,
+        entries: &'a [Entry],
+        ids: &'a [u32],
+        threads: usize,
+        include_metadata: bool,
+        progress: &'a Progress,
+    ) -> SpanStream<'a> {
+        SpanStream {
+            source,
+            entries,
+            ids,
+            next: 0,
+            ready: VecDeque::new(),
+            threads,
+            include_metadata,
+            progress,
+        }
+    }
+
+    fn refill(&mut self) -> anyhow::Result<()> {
+        let end = (self.next + 1024).min(self.ids.len());
+        let batch = &self.ids[self.next..end];
+        self.next = end;
+        let mut arena = Vec::new();
+        let mut items = Vec::with_capacity(batch.len());
+        let mut buf = Vec::new();
+        for &id in batch {
+            let e = &self.entries[id as usize];
+            self.source.read_span(e.span, &mut buf)?;
+            let start = arena.len();
+            arena.extend_from_slice(&buf);
+            items.push((e.location(self.source), start..arena.len()));
+        }
+        let parsed = parallel::map_ordered(&items, self.threads, |(loc, r)| {
+            input::parse_example(&arena[r.clone()], loc)
+        });
+        for ((location, _), result) in items.into_iter().zip(parsed) {
+            let mut example = result.map_err(|e| {
+                anyhow::anyhow!(
+                    "{location}: the input changed while rlx was reading it ({})",
+                    e.message
+                )
+            })?;
+            if !self.include_metadata {
+                example.metadata = None;
+            }
+            self.ready.push_back((location, example));
+        }
+        Ok(())
+    }
+}
+
+impl ExampleStream for SpanStream<'_> {
+    fn next_example(&mut self) -> Option<anyhow::Result<(Location, Example)>> {
+        if self.ready.is_empty() && self.next < self.ids.len() {
+            if let Err(e) = self.refill() {
+                self.next = self.ids.len();
+                return Some(Err(e));
+            }
+        }
+        let item = self.ready.pop_front()?;
+        self.progress.inc(1);
+        Some(Ok(item))
+    }
+
+    fn total(&self) -> u64 {
+        self.ids.len() as u64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entries(origins: &[Origin]) -> Vec<Entry> {
+        origins
+            .iter()
+            .enumerate()
+            .map(|(i, o)| Entry {
+                span: Span {
+                    offset: i as u64,
+                    len: 1,
+                    line: i as u32 + 1,
+                },
+                index: i as u32,
+                shape: 0,
+                origin: *o,
+            })
+            .collect()
+    }
+
+    fn options() -> SelectOptions {
+        SelectOptions {
+            shuffle: true,
+            seed: 42,
+            split_ratio: "0.2".parse().unwrap(),
+            validation_ratio: Ratio::ZERO,
+            resplit: false,
+            max_examples: None,
+        }
+    }
+
+    #[test]
+    fn nothing_is_lost_and_nothing_repeats() {
+        let e = entries(&[Origin::Line; 37]);
+        let sel = select(&e, Shape::JsonLines, &options());
+        let mut all: Vec<u32> = sel.all().collect();
+        all.sort_unstable();
+        assert_eq!(all, (0..37).collect::<Vec<_>>());
+        assert_eq!(sel.eval.len(), 37 - 29);
+    }
+
+    #[test]
+    fn pre_split_input_keeps_its_split_unless_asked() {
+        let mut origins = vec![Origin::Dataset(Split::Train); 6];
+        origins.extend([Origin::Dataset(Split::Eval); 4]);
+        let e = entries(&origins);
+        let sel = select(&e, Shape::Dataset, &options());
+        assert!(sel.kept_input_split);
+        assert_eq!(sel.train.len(), 6);
+        assert!(sel.eval.iter().all(|&i| i >= 6));
+        let resplit = SelectOptions {
+            resplit: true,
+            ..options()
+        };
+        let sel = select(&e, Shape::Dataset, &resplit);
+        assert_eq!((sel.train.len(), sel.eval.len()), (8, 2));
+    }
+
+    #[test]
+    fn max_examples_limits_proportionally() {
+        let e = entries(&[Origin::Line; 10]);
+        let sel = select(
+            &e,
+            Shape::JsonLines,
+            &SelectOptions {
+                max_examples: Some(5),
+                ..options()
+            },
+        );
+        assert_eq!((sel.train.len(), sel.eval.len(), sel.unselected), (4, 1, 5));
+    }
+}

@@ -1,0 +1,486 @@
+//! The text renderings of an example, shared by the OpenAI and Anthropic formats so both
+//! say exactly the same thing: a system prompt per policy, the state as a user prompt
+//! (every field under its heading), and the action as the assistant's answer.
+//!
+//! The field table here is also what `validate` checks a state against when a format
+//! needs prompts, so a missing field is reported before any file is written.
+
+use std::fmt::Write as _;
+
+use serde_json::{Map, Value};
+
+use crate::example::{describe_value, Example, Policy};
+
+/// How a state field is shown, and what type it must have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldKind {
+    /// A number shown as written (`7`, `12.5`).
+    Count,
+    /// A number shown with 3 decimals.
+    Score,
+    Flag,
+    Text,
+    /// An array of scalars, comma-joined (`none` when empty).
+    List,
+}
+
+pub struct Field {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub kind: FieldKind,
+    pub is_optional: bool,
+}
+
+pub struct Section {
+    pub group: &'static str,
+    pub heading: &'static str,
+    pub fields: &'static [Field],
+}
+
+const fn f(key: &'static str, label: &'static str, kind: FieldKind) -> Field {
+    Field {
+        key,
+        label,
+        kind,
+        is_optional: false,
+    }
+}
+
+const fn opt(key: &'static str, label: &'static str, kind: FieldKind) -> Field {
+    Field {
+        key,
+        label,
+        kind,
+        is_optional: true,
+    }
+}
+
+use FieldKind::{Count, Flag, List, Score, Text};
+
+const EXTRACTION: &[Section] = &[
+    Section {
+        group: "contextFeatures",
+        heading: "Context Information",
+        fields: &[
+            f("turnNumber", "Turn", Count),
+            f("tokenCount", "Tokens", Count),
+            f("toolCallCount", "Tool Calls", Count),
+            f("hasError", "Has Error", Flag),
+            f("userTurnCount", "User Turns", Count),
+            f("assistantTurnCount", "Assistant Turns", Count),
+        ],
+    },
+    Section {
+        group: "memoryState",
+        heading: "Memory State",
+        fields: &[
+            f("totalEntries", "Total Entries", Count),
+            f("recentExtractions", "Recent Extractions", Count),
+            f("similarEntryExists", "Similar Entry Exists", Flag),
+            f("sessionCaptureCount", "Session Captures", Count),
+        ],
+    },
+    Section {
+        group: "contentFeatures",
+        heading: "Content Features",
+        fields: &[
+            f("hasDecision", "Has Decision", Flag),
+            f("hasRule", "Has Rule", Flag),
+            f("hasFact", "Has Fact", Flag),
+            f("hasCommand", "Has Command", Flag),
+            f("noveltyScore", "Novelty Score", Score),
+            f("complexity", "Complexity", Score),
+        ],
+    },
+];
+
+const RETRIEVAL: &[Section] = &[
+    Section {
+        group: "queryFeatures",
+        heading: "Query Features",
+        fields: &[
+            f("queryLength", "Query Length", Count),
+            f("hasKeywords", "Has Keywords", Flag),
+            f("queryComplexity", "Complexity", Score),
+            f("semanticCategory", "Category", Text),
+        ],
+    },
+    Section {
+        group: "contextFeatures",
+        heading: "Context",
+        fields: &[
+            f("turnNumber", "Turn", Count),
+            f("conversationDepth", "Conversation Depth", Count),
+            f("recentToolCalls", "Recent Tool Calls", Count),
+            f("hasErrors", "Has Errors", Flag),
+        ],
+    },
+    Section {
+        group: "memoryStats",
+        heading: "Memory Statistics",
+        fields: &[
+            f("totalEntries", "Total Entries", Count),
+            f("recentRetrievals", "Recent Retrievals", Count),
+            f("avgRetrievalSuccess", "Average Success Rate", Score),
+            opt("lastRetrievalTime", "Last Retrieval Time", Count),
+        ],
+    },
+];
+
+const CONSOLIDATION: &[Section] = &[
+    Section {
+        group: "groupFeatures",
+        heading: "Group Features",
+        fields: &[
+            f("groupSize", "Group Size", Count),
+            f("avgSimilarity", "Average Similarity", Score),
+            f("minSimilarity", "Min Similarity", Score),
+            f("maxSimilarity", "Max Similarity", Score),
+            f("entryTypes", "Entry Types", List),
+        ],
+    },
+    Section {
+        group: "usageStats",
+        heading: "Usage Statistics",
+        fields: &[
+            f("totalRetrievals", "Total Retrievals", Count),
+            f("avgRetrievalRank", "Average Retrieval Rank", Score),
+            f("successRate", "Success Rate", Score),
+            f("lastAccessedDaysAgo", "Days Since Last Access", Count),
+        ],
+    },
+    Section {
+        group: "scopeStats",
+        heading: "Scope Statistics",
+        fields: &[
+            f("scopeType", "Scope Type", Text),
+            f("totalEntriesInScope", "Total Entries in Scope", Count),
+            f("duplicateRatio", "Duplicate Ratio", Score),
+        ],
+    },
+];
+
+pub fn sections(policy: Policy) -> &'static [Section] {
+    match policy {
+        Policy::Extraction => EXTRACTION,
+        Policy::Retrieval => RETRIEVAL,
+        Policy::Consolidation => CONSOLIDATION,
+    }
+}
+
+pub fn system_prompt(policy: Policy) -> &'static str {
+    match policy {
+        Policy::Extraction => "You are the extraction policy of an agent memory system. After each conversation turn you decide whether what was said should be stored in long-term memory now (store), ignored (skip) or reconsidered later (defer), and, when storing, as which entry type and with what priority. Answer with your decision as JSON.",
+        Policy::Retrieval => "You are the retrieval policy of an agent memory system. For each user query you decide whether searching long-term memory will help and, if so, in which scope, for which entry types and how many results to fetch. Answer with your decision as JSON.",
+        Policy::Consolidation => "You are the consolidation policy of an agent memory system. For each group of similar memory entries you decide whether to merge them, remove duplicates (dedupe), archive them, abstract them into a more general entry, or keep them as they are. Answer with your decision as JSON.",
+    }
+}
+
+fn lead_in(policy: Policy) -> &'static str {
+    match policy {
+        Policy::Extraction => {
+            "Analyze this conversation turn and decide whether to store its content in memory:"
+        }
+        Policy::Retrieval => "Analyze this query and decide whether and how to search memory:",
+        Policy::Consolidation => {
+            "Analyze this group of memory entries and decide how to consolidate it:"
+        }
+    }
+}
+
+fn closing_question(policy: Policy) -> &'static str {
+    match policy {
+        Policy::Extraction => "What should the memory system do with this content?",
+        Policy::Retrieval => "Should memory be searched for this query, and how?",
+        Policy::Consolidation => "How should this group of entries be consolidated?",
+    }
+}
+
+fn answer_lead_in(policy: Policy) -> &'static str {
+    match policy {
+        Policy::Extraction => "Based on the analysis, here is the extraction decision:",
+        Policy::Retrieval => "Based on the analysis, here is the retrieval decision:",
+        Policy::Consolidation => "Based on the analysis, here is the consolidation decision:",
+    }
+}
+
+/// Check that `state` has every field the rendering needs, with a usable type.
+/// Returns the first problem as "what was found; what was expected".
+pub fn check_state_fields(policy: Policy, state: &Map<String, Value>) -> Result<(), String> {
+    for section in sections(policy) {
+        let group = match state.get(section.group) {
+            Some(Value::Object(g)) => g,
+            None | Some(Value::Null) => {
+                return Err(format!(
+                    "state has no \"{}\"; expected the {} group every {} prompt shows",
+                    section.group, section.heading, policy
+                ))
+            }
+            Some(other) => {
+                return Err(format!(
+                    "state.{} is {}; expected an object",
+                    section.group,
+                    describe_value(other)
+                ))
+            }
+        };
+        for field in section.fields {
+            let path = format!("state.{}.{}", section.group, field.key);
+            match group.get(field.key) {
+                None | Some(Value::Null) if field.is_optional => {}
+                None | Some(Value::Null) => {
+                    return Err(format!(
+                        "{path} is missing; expected {} (the {} prompt shows it as \"{}\")",
+                        kind_name(field.kind),
+                        policy,
+                        field.label
+                    ))
+                }
+                Some(v) if !kind_accepts(field.kind, v) => {
+                    return Err(format!(
+                        "{path} is {}; expected {}",
+                        describe_value(v),
+                        kind_name(field.kind)
+                    ))
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+fn kind_name(kind: FieldKind) -> &'static str {
+    match kind {
+        Count | Score => "a number",
+        Flag => "true or false",
+        Text => "a string",
+        List => "an array",
+    }
+}
+
+fn kind_accepts(kind: FieldKind, v: &Value) -> bool {
+    match kind {
+        Count => v.is_number(),
+        Score => v.as_f64().is_some_and(f64::is_finite),
+        Flag => v.is_boolean(),
+        Text => v.is_string(),
+        List => v.is_array(),
+    }
+}
+
+/// The user message: a lead-in, every state field under its heading, and a question.
+pub fn render_user_prompt(policy: Policy, state: &Map<String, Value>) -> String {
+    let mut out = String::with_capacity(768);
+    out.push_str(lead_in(policy));
+    out.push_str("\n\n");
+    let known = sections(policy);
+    let mut first = true;
+    for section in known {
+        if !first {
+            out.push_str("\n\n");
+        }
+        first = false;
+        let _ = write!(out, "**{}:**", section.heading);
+        let group = state.get(section.group).and_then(Value::as_object);
+        for field in section.fields {
+            let value = group.and_then(|g| g.get(field.key));
+            let _ = write!(out, "\n- {}: ", field.label);
+            match value {
+                None | Some(Value::Null) => out.push_str("n/a"),
+                Some(v) => render_field(&mut out, field.kind, v),
+            }
+        }
+        // Fields the table does not know are shown too, under their own key.
+        if let Some(g) = group {
+            for (key, v) in g {
+                if !section.fields.iter().any(|f| f.key == key) {
+                    let _ = write!(out, "\n- {key}: ");
+                    render_value(&mut out, v);
+                }
+            }
+        }
+    }
+    for (key, v) in state {
+        if known.iter().any(|s| s.group == key) {
+            continue;
+        }
+        let _ = write!(out, "\n\n**{key}:**");
+        match v {
+            Value::Object(g) => {
+                for (k, v) in g {
+                    let _ = write!(out, "\n- {k}: ");
+                    render_value(&mut out, v);
+                }
+            }
+            other => {
+                out.push_str("\n- ");
+                render_value(&mut out, other);
+            }
+        }
+    }
+    out.push_str("\n\n");
+    out.push_str(closing_question(policy));
+    out
+}
+
+fn render_field(out: &mut String, kind: FieldKind, v: &Value) {
+    match (kind, v) {
+        (Score, Value::Number(n)) => match n.as_f64() {
+            Some(x) if x.is_finite() => out.push_str(&to_fixed3(x)),
+            _ => out.push_str(&n.to_string()),
+        },
+        (List, Value::Array(items)) if items.is_empty() => out.push_str("none"),
+        _ => render_value(out, v),
+    }
+}
+
+/// Scalars as text, arrays comma-joined, objects as compact JSON.
+fn render_value(out: &mut String, v: &Value) {
+    match v {
+        Value::Null => out.push_str("n/a"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => out.push_str(&n.to_string()),
+        Value::String(s) => out.push_str(s),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                render_value(out, item);
+            }
+        }
+        Value::Object(_) => out.push_str(&v.to_string()),
+    }
+}
+
+/// The action as pretty JSON in a fenced block, after a lead-in line.
+pub fn render_decision(policy: Policy, action: &Map<String, Value>) -> String {
+    let pretty = serde_json::to_string_pretty(action)
+        .expect("a serde_json map always serializes: its keys are strings");
+    format!("{}\n\n```json\n{pretty}\n```", answer_lead_in(policy))
+}
+
+/// The assistant message: the decision, then the expected reward with 3 decimals.
+pub fn render_assistant(policy: Policy, example: &Example) -> String {
+    format!(
+        "{}\n\n**Expected Reward**: {}",
+        render_decision(policy, &example.action),
+        to_fixed3(example.reward_f64())
+    )
+}
+
+/// The reward band of the original module's Anthropic export, applied to the reward as
+/// shown (3 decimals), so `0.7996` shown as `0.800` is "excellent".
+pub fn reward_band(reward: f64) -> &'static str {
+    let shown: f64 = to_fixed3(reward).parse().unwrap_or(reward);
+    if shown >= 0.8 {
+        "excellent outcome likelihood"
+    } else if shown >= 0.6 {
+        "good outcome likelihood"
+    } else if shown >= 0.4 {
+        "moderate outcome likelihood"
+    } else if shown >= 0.2 {
+        "fair outcome likelihood"
+    } else {
+        "low outcome likelihood"
+    }
+}
+
+/// JavaScript's `x.toFixed(3)`: the exact binary value rounded, ties away from zero
+/// (Rust's `{:.3}` rounds ties to even: 0.0625 → 0.062, JS gives 0.063), and −0 as 0.000.
+pub fn to_fixed3(x: f64) -> String {
+    if x == 0.0 {
+        return "0.000".to_string();
+    }
+    // A value is exactly halfway between two 3-decimal numbers iff 16·x is an odd
+    // integer (k + 0.5)/1000 is dyadic only when it is a multiple of 1/16.
+    let y = x * 16.0;
+    if y.fract() == 0.0 && y.abs() < 1e15 && (y.abs() as u64) % 2 == 1 {
+        let thousandths = (y.abs() * 62.5).ceil() as u64;
+        let sign = if x < 0.0 { "-" } else { "" };
+        return format!("{sign}{}.{:03}", thousandths / 1000, thousandths % 1000);
+    }
+    format!("{x:.3}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn to_fixed3_matches_javascript() {
+        assert_eq!(to_fixed3(0.0625), "0.063");
+        assert_eq!(to_fixed3(-0.0625), "-0.063");
+        assert_eq!(to_fixed3(0.1875), "0.188");
+        assert_eq!(to_fixed3(0.125), "0.125");
+        assert_eq!(to_fixed3(-0.0), "0.000");
+        assert_eq!(to_fixed3(0.85), "0.850");
+        assert_eq!(to_fixed3(1.0005), "1.000"); // 1.0005 is below the tie in binary
+        assert_eq!(to_fixed3(2.5), "2.500");
+    }
+
+    #[test]
+    fn bands_use_the_reward_as_shown() {
+        assert_eq!(reward_band(0.7996), "excellent outcome likelihood");
+        assert_eq!(reward_band(0.6), "good outcome likelihood");
+        assert_eq!(reward_band(-0.5), "low outcome likelihood");
+        assert_eq!(reward_band(0.2), "fair outcome likelihood");
+    }
+
+    fn retrieval_state() -> Map<String, Value> {
+        json!({
+            "queryFeatures": {"queryLength": 42, "hasKeywords": true, "queryComplexity": 0.0625, "semanticCategory": "debugging"},
+            "contextFeatures": {"turnNumber": 3, "conversationDepth": 3, "recentToolCalls": 2, "hasErrors": false},
+            "memoryStats": {"totalEntries": 30, "recentRetrievals": 3, "avgRetrievalSuccess": 0.75}
+        })
+        .as_object()
+        .cloned()
+        .unwrap()
+    }
+
+    #[test]
+    fn user_prompt_lists_every_field_and_marks_absent_ones() {
+        let text = render_user_prompt(Policy::Retrieval, &retrieval_state());
+        assert_eq!(
+            text,
+            "Analyze this query and decide whether and how to search memory:\n\n\
+             **Query Features:**\n- Query Length: 42\n- Has Keywords: true\n- Complexity: 0.063\n- Category: debugging\n\n\
+             **Context:**\n- Turn: 3\n- Conversation Depth: 3\n- Recent Tool Calls: 2\n- Has Errors: false\n\n\
+             **Memory Statistics:**\n- Total Entries: 30\n- Recent Retrievals: 3\n- Average Success Rate: 0.750\n- Last Retrieval Time: n/a\n\n\
+             Should memory be searched for this query, and how?"
+        );
+    }
+
+    #[test]
+    fn missing_required_fields_are_named() {
+        let mut state = retrieval_state();
+        assert_eq!(check_state_fields(Policy::Retrieval, &state), Ok(()));
+        state["queryFeatures"]
+            .as_object_mut()
+            .unwrap()
+            .remove("queryComplexity");
+        let e = check_state_fields(Policy::Retrieval, &state).unwrap_err();
+        assert!(
+            e.starts_with("state.queryFeatures.queryComplexity is missing"),
+            "{e}"
+        );
+        state.remove("memoryStats");
+        state["queryFeatures"]["queryComplexity"] = json!("high");
+        let e = check_state_fields(Policy::Retrieval, &state).unwrap_err();
+        assert_eq!(
+            e,
+            "state.queryFeatures.queryComplexity is the string \"high\"; expected a number"
+        );
+    }
+
+    #[test]
+    fn assistant_shows_action_and_reward() {
+        let ex = Example::from_value(json!({"state":{},"action":{"decision":"store","priority":50},"reward":0.85})).unwrap();
+        assert_eq!(
+            render_assistant(Policy::Extraction, &ex),
+            "Based on the analysis, here is the extraction decision:\n\n```json\n{\n  \"decision\": \"store\",\n  \"priority\": 50\n}\n```\n\n**Expected Reward**: 0.850"
+        );
+    }
+}

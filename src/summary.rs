@@ -1,0 +1,304 @@
+//! `ExportResult`: the JSON contract printed by `--json` (camelCase, shaped like the
+//! original module's result) and the human summary printed from the same struct, so the
+//! two cannot drift. Also the one clock every timestamp comes from.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+
+use crate::example::Policy;
+use crate::validate::Warning;
+
+/// How many warnings the human summary lists before it only counts.
+const WARNINGS_SHOWN: usize = 20;
+
+#[derive(Debug, Clone, Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportResult {
+    pub success: bool,
+    /// `jsonl`, `huggingface`, `openai`, `anthropic`, `csv`, or `all`.
+    pub format: String,
+    /// Which rule chose the format.
+    pub format_reason: String,
+    pub output: String,
+    /// Every file written, as paths under the output directory as given.
+    pub files: Vec<String>,
+    pub stats: Stats,
+    pub seed: u64,
+    /// What each format wrote (one entry, or five with `--format all`).
+    pub formats: Vec<FormatStats>,
+    pub warnings: Vec<String>,
+    /// Warnings counted by kind.
+    pub warning_counts: BTreeMap<String, u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Whether the error was about the command line (exit status 2).
+    #[serde(skip)]
+    pub is_usage_error: bool,
+    #[serde(skip)]
+    pub elapsed_secs: f64,
+    #[serde(skip)]
+    pub typed_warnings: Vec<Warning>,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct Stats {
+    /// Examples written (train + validation + eval).
+    pub total_examples: u64,
+    pub train_examples: u64,
+    pub eval_examples: u64,
+    pub validation_examples: u64,
+    /// Examples in the input, valid or not.
+    pub input_examples: u64,
+    /// Examples not written: rejected as invalid plus dropped by a format's limits.
+    pub skipped_examples: u64,
+    /// Invalid examples dropped by --skip-invalid (listed in rejected.jsonl).
+    pub rejected_examples: u64,
+    /// Valid examples a format left out (OpenAI token limit, Bedrock rules).
+    pub over_limit_examples: u64,
+    /// Valid examples left out by --max-examples.
+    pub unselected_examples: u64,
+    pub file_sizes: BTreeMap<String, u64>,
+    pub exported_at: String,
+    pub policy_type: Option<Policy>,
+    pub seed: u64,
+    pub shuffled: bool,
+    pub split_ratio: String,
+    pub validation_ratio: String,
+    /// Whether a pre-split input kept its own train/eval split.
+    pub kept_input_split: bool,
+    pub input_shape: Option<crate::input::Shape>,
+}
+
+#[derive(Debug, Clone, Serialize, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct FormatStats {
+    pub format: String,
+    pub directory: String,
+    pub train_examples: u64,
+    pub eval_examples: u64,
+    pub validation_examples: u64,
+    pub over_limit_examples: u64,
+}
+
+impl ExportResult {
+    pub fn add_warning(&mut self, w: Warning) {
+        *self.warning_counts.entry(w.kind().to_string()).or_default() += 1;
+        self.warnings.push(w.to_string());
+        self.typed_warnings.push(w);
+    }
+
+    /// Print the result as one JSON object and a newline.
+    pub fn write_json(&self, out: &mut dyn Write) -> io::Result<()> {
+        serde_json::to_writer(&mut *out, self)?;
+        out.write_all(b"\n")?;
+        out.flush()
+    }
+
+    /// The human summary (stderr).
+    pub fn write_human(&self, out: &mut dyn Write, is_validation: bool) -> io::Result<()> {
+        let s = &self.stats;
+        let verb = if is_validation { "validated" } else { "exported" };
+        if self.success {
+            if is_validation {
+                writeln!(out, "rlx: {} is valid", self.output)?;
+            } else {
+                writeln!(out, "rlx: {verb} {} example(s) to {}", s.total_examples, self.output)?;
+            }
+        }
+        if !self.format.is_empty() {
+            writeln!(out, "  format:   {} ({})", self.format, self.format_reason)?;
+        }
+        if let Some(p) = s.policy_type {
+            writeln!(out, "  policy:   {p}")?;
+        }
+        if let Some(shape) = s.input_shape {
+            writeln!(out, "  input:    {} example(s), {shape}", s.input_examples)?;
+        }
+        if !is_validation {
+            let order = if s.shuffled {
+                format!("shuffled with seed {}", s.seed)
+            } else {
+                format!("input order (seed {} unused)", s.seed)
+            };
+            writeln!(out, "  order:    {order}")?;
+            let how = if s.kept_input_split {
+                "the input's own split".to_string()
+            } else if s.validation_ratio != "0" {
+                format!(
+                    "split ratio {}, validation ratio {}",
+                    s.split_ratio, s.validation_ratio
+                )
+            } else {
+                format!("split ratio {}", s.split_ratio)
+            };
+            writeln!(
+                out,
+                "  splits:   train {}, validation {}, eval {} ({how})",
+                s.train_examples, s.validation_examples, s.eval_examples
+            )?;
+        }
+        writeln!(
+            out,
+            "  accounting: {} in = {} {} + {} rejected + {} over a format limit + {} not selected (--max-examples)",
+            s.input_examples,
+            s.total_examples,
+            if is_validation { "valid" } else { "written" },
+            s.rejected_examples,
+            s.over_limit_examples,
+            s.unselected_examples
+        )?;
+        if self.formats.len() > 1 {
+            for f in &self.formats {
+                writeln!(
+                    out,
+                    "  {:<12} train {}, validation {}, eval {}, over limit {}",
+                    format!("{}:", f.format),
+                    f.train_examples,
+                    f.validation_examples,
+                    f.eval_examples,
+                    f.over_limit_examples
+                )?;
+            }
+        }
+        if !self.files.is_empty() {
+            writeln!(out, "  files:")?;
+            for f in &self.files {
+                let size = s.file_sizes.get(f).copied().unwrap_or(0);
+                writeln!(out, "    {:>10}  {f}", human_bytes(size))?;
+            }
+        }
+        if !self.warnings.is_empty() {
+            writeln!(out, "  warnings ({}):", self.warnings.len())?;
+            for w in self.warnings.iter().take(WARNINGS_SHOWN) {
+                writeln!(out, "    - {w}")?;
+            }
+            if self.warnings.len() > WARNINGS_SHOWN {
+                let counts: Vec<String> = self
+                    .warning_counts
+                    .iter()
+                    .map(|(k, n)| format!("{k} {n}"))
+                    .collect();
+                writeln!(
+                    out,
+                    "    … and {} more ({}); --json lists them all",
+                    self.warnings.len() - WARNINGS_SHOWN,
+                    counts.join(", ")
+                )?;
+            }
+        }
+        writeln!(out, "  elapsed:  {:.2}s", self.elapsed_secs)?;
+        Ok(())
+    }
+}
+
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    let mut v = n as f64;
+    let mut unit = "B";
+    for u in UNITS {
+        if v < 1024.0 {
+            break;
+        }
+        v /= 1024.0;
+        unit = u;
+    }
+    format!("{v:.1} {unit}")
+}
+
+/// The time an export is stamped with: `SOURCE_DATE_EPOCH` when set (reproducible
+/// builds convention), else now. Every timestamp in every file comes from here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timestamp {
+    pub unix_secs: i64,
+}
+
+impl Timestamp {
+    pub fn now() -> anyhow::Result<Timestamp> {
+        if let Ok(v) = std::env::var("SOURCE_DATE_EPOCH") {
+            let secs = v.trim().parse::<i64>().map_err(|_| {
+                anyhow::anyhow!(
+                    "SOURCE_DATE_EPOCH is \"{v}\"; expected whole seconds since 1970 (unset it to use the current time)"
+                )
+            })?;
+            return Ok(Timestamp { unix_secs: secs });
+        }
+        let secs = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        Ok(Timestamp { unix_secs: secs })
+    }
+
+    /// ISO 8601 in UTC with milliseconds, as JavaScript's toISOString writes it.
+    pub fn iso(self) -> String {
+        let (y, m, d, hh, mm, ss) = self.civil();
+        format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}.000Z")
+    }
+
+    pub fn year(self) -> i64 {
+        self.civil().0
+    }
+
+    /// (year, month, day, hour, minute, second) in UTC.
+    fn civil(self) -> (i64, u32, u32, u32, u32, u32) {
+        let days = self.unix_secs.div_euclid(86_400);
+        let rem = self.unix_secs.rem_euclid(86_400);
+        // Howard Hinnant's civil_from_days.
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let y = yoe + era * 400;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+        let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+        let y = if m <= 2 { y + 1 } else { y };
+        (
+            y,
+            m,
+            d,
+            (rem / 3600) as u32,
+            (rem % 3600 / 60) as u32,
+            (rem % 60) as u32,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_format_like_javascript() {
+        assert_eq!(Timestamp { unix_secs: 0 }.iso(), "1970-01-01T00:00:00.000Z");
+        assert_eq!(
+            Timestamp {
+                unix_secs: 1_764_088_797
+            }
+            .iso(),
+            "2025-11-25T16:39:57.000Z"
+        );
+        assert_eq!(
+            Timestamp {
+                unix_secs: 951_782_400
+            }
+            .iso(),
+            "2000-02-29T00:00:00.000Z"
+        );
+    }
+
+    #[test]
+    fn sizes_are_human() {
+        assert_eq!(human_bytes(12), "12 B");
+        assert_eq!(human_bytes(2048), "2.0 KiB");
+        assert_eq!(human_bytes(5 << 20), "5.0 MiB");
+    }
+}

@@ -1,0 +1,234 @@
+//! Exact token counts for OpenAI chat fine-tuning: the model table (encoding and
+//! training-example limit, FORMATS.md §1.4–1.5, hard-coded on purpose: tiktoken-rs's
+//! context sizes are inference windows) and the cookbook's per-message formula (§1.3).
+//!
+//! Counting is exact but cached: tiktoken pre-tokenizes with a regex whose matches never
+//! cross a newline that is followed by a non-space character, so a text's count is the
+//! sum of the counts of its pieces split there, and the pieces (prompt lines, labels,
+//! actions) repeat across examples.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use tiktoken_rs::CoreBPE;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    Cl100kBase,
+    O200kBase,
+}
+
+impl Encoding {
+    pub fn name(self) -> &'static str {
+        match self {
+            Encoding::Cl100kBase => "cl100k_base",
+            Encoding::O200kBase => "o200k_base",
+        }
+    }
+
+    /// The tokenizer, loaded on first use only (it takes ~0.2 s).
+    fn bpe(self) -> &'static CoreBPE {
+        match self {
+            Encoding::Cl100kBase => tiktoken_rs::cl100k_base_singleton(),
+            Encoding::O200kBase => tiktoken_rs::o200k_base_singleton(),
+        }
+    }
+}
+
+/// A model OpenAI fine-tunes, with the tokenizer and the training-example token limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Model {
+    pub name: &'static str,
+    pub encoding: Encoding,
+    pub limit: u64,
+}
+
+impl fmt::Display for Model {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+/// FORMATS.md §1.4 (encodings) and §1.5 (training limits).
+pub const MODELS: &[Model] = &[
+    Model {
+        name: "gpt-4o-mini-2024-07-18",
+        encoding: Encoding::O200kBase,
+        limit: 65_536,
+    },
+    Model {
+        name: "gpt-4o-2024-08-06",
+        encoding: Encoding::O200kBase,
+        limit: 65_536,
+    },
+    Model {
+        name: "gpt-4.1-2025-04-14",
+        encoding: Encoding::O200kBase,
+        limit: 65_536,
+    },
+    Model {
+        name: "gpt-4.1-mini-2025-04-14",
+        encoding: Encoding::O200kBase,
+        limit: 65_536,
+    },
+    Model {
+        name: "gpt-4.1-nano-2025-04-14",
+        encoding: Encoding::O200kBase,
+        limit: 32_768,
+    },
+    Model {
+        name: "o4-mini-2025-04-16",
+        encoding: Encoding::O200kBase,
+        limit: 65_536,
+    },
+    Model {
+        name: "gpt-3.5-turbo-0125",
+        encoding: Encoding::Cl100kBase,
+        limit: 16_385,
+    },
+    Model {
+        name: "gpt-3.5-turbo-1106",
+        encoding: Encoding::Cl100kBase,
+        limit: 16_385,
+    },
+    Model {
+        name: "gpt-3.5-turbo-0613",
+        encoding: Encoding::Cl100kBase,
+        limit: 4_096,
+    },
+];
+
+pub fn find_model(name: &str) -> Result<Model, String> {
+    MODELS.iter().copied().find(|m| m.name == name).ok_or_else(|| {
+        format!(
+            "--model \"{name}\" is not a model rlx knows the training token limit of; expected one of {}",
+            MODELS.iter().map(|m| m.name).collect::<Vec<_>>().join(", ")
+        )
+    })
+}
+
+/// Per message: 3 tokens of framing plus the role and content; 3 more prime the reply.
+const TOKENS_PER_MESSAGE: u64 = 3;
+const REPLY_PRIMING: u64 = 3;
+
+/// Counts tokens with a cache of pieces. One per thread.
+pub struct TokenCounter {
+    bpe: &'static CoreBPE,
+    cache: HashMap<String, u32>,
+}
+
+impl TokenCounter {
+    const CACHE_LIMIT: usize = 1 << 18;
+
+    pub fn new(encoding: Encoding) -> TokenCounter {
+        TokenCounter {
+            bpe: encoding.bpe(),
+            cache: HashMap::new(),
+        }
+    }
+
+    /// Tokens of `text` without the cache (`encode_ordinary`: special-token text counts
+    /// as ordinary text, as Python's `encode(s, disallowed_special=())`).
+    pub fn count_uncached(&self, text: &str) -> u64 {
+        self.bpe.encode_ordinary(text).len() as u64
+    }
+
+    /// Tokens of `text`, exactly, summing cached pieces.
+    pub fn count(&mut self, text: &str) -> u64 {
+        let mut total = 0;
+        for piece in pieces(text) {
+            if let Some(n) = self.cache.get(piece) {
+                total += *n as u64;
+                continue;
+            }
+            let n = self.count_uncached(piece);
+            if self.cache.len() >= Self::CACHE_LIMIT {
+                self.cache.clear();
+            }
+            self.cache.insert(piece.to_string(), n as u32);
+            total += n;
+        }
+        total
+    }
+
+    /// The cookbook's count for a chat example of (role, content) messages.
+    pub fn count_messages(&mut self, messages: &[(&str, &str)]) -> u64 {
+        let mut total = REPLY_PRIMING;
+        for (role, content) in messages {
+            total += TOKENS_PER_MESSAGE + self.count(role) + self.count(content);
+        }
+        total
+    }
+}
+
+/// Split `text` after every newline that is followed by a non-whitespace character:
+/// no pre-token of cl100k_base or o200k_base crosses such a point.
+fn pieces(text: &str) -> impl Iterator<Item = &str> {
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        if start >= bytes.len() {
+            return None;
+        }
+        while i + 1 < bytes.len() {
+            let is_cut = bytes[i] == b'\n' && !bytes[i + 1].is_ascii_whitespace();
+            i += 1;
+            if is_cut {
+                let piece = &text[start..i];
+                start = i;
+                return Some(piece);
+            }
+        }
+        let piece = &text[start..];
+        start = bytes.len();
+        Some(piece)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_counts_match_python_tiktoken() {
+        // FORMATS.md §6: "hello world" is 2 tokens in both encodings.
+        let mut o = TokenCounter::new(Encoding::O200kBase);
+        assert_eq!(o.count("hello world"), 2);
+        let mut c = TokenCounter::new(Encoding::Cl100kBase);
+        assert_eq!(c.count("hello world"), 2);
+        let s = "Ünïcödé — 日本語のテキスト, emoji 🚀🔥👩‍👩‍👧 and Ελληνικά";
+        assert_eq!(o.count(s), 28);
+        assert_eq!(c.count(s), 47);
+    }
+
+    #[test]
+    fn piecewise_counts_equal_whole_counts() {
+        let texts = [
+            "Analyze this:\n\n**Query Features:**\n- Query Length: 42\n- Category: =HYPERLINK(\"x\")\n\nQ?",
+            "a\n\n\n-b\n  c\n\td\n\r\ne:\n**f**\n```json\n{\n  \"k\": [1, 2]\n}\n```\n\n**Expected Reward**: 0.850",
+            "emoji 🚀\n👩‍👩‍👧 x\n日本語\n<|endoftext|>\n'''\n''s\n'll go\n  \n \n1234567\n/path\n//x",
+            "trailing spaces   \n- x  \n\n  \n-\n",
+            "\n\nHuman: hi\n\nAssistant:",
+        ];
+        for enc in [Encoding::O200kBase, Encoding::Cl100kBase] {
+            let mut counter = TokenCounter::new(enc);
+            for t in texts {
+                assert_eq!(
+                    counter.count(t),
+                    counter.count_uncached(t),
+                    "{enc:?}: {t:?}"
+                );
+                // Twice, so the cached path is checked too.
+                assert_eq!(counter.count(t), counter.count_uncached(t));
+            }
+        }
+    }
+
+    #[test]
+    fn unknown_models_list_the_known_ones() {
+        let e = find_model("gpt-9").unwrap_err();
+        assert!(e.contains("gpt-4o-mini-2024-07-18"));
+        assert_eq!(find_model("gpt-3.5-turbo-0613").unwrap().limit, 4096);
+    }
+}

@@ -1,0 +1,456 @@
+//! Every check on the data, in one place so `rlx validate` and `rlx export` cannot
+//! disagree: per example, a `Rejection` (this example cannot be written) or nothing; over
+//! the whole input, `Warning`s (keep going, but say so).
+
+use std::collections::hash_map::DefaultHasher;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+
+use serde_json::{Map, Value};
+
+use crate::example::{describe_value, Example, Policy, Split};
+use crate::input::Location;
+use crate::prompt;
+
+/// Something worth telling the user that does not stop the export. The text names the
+/// option that helps, where there is one.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Warning {
+    /// An invalid example dropped under --skip-invalid.
+    Rejected { location: String, reason: String },
+    /// Rewards outside [-1, 1], the range the logging system produces.
+    RewardsOutOfRange {
+        count: u64,
+        min: f64,
+        max: f64,
+        first: String,
+    },
+    /// Examples whose state, action and reward repeat an earlier one.
+    Duplicates {
+        copies: u64,
+        first: String,
+        first_copy: String,
+    },
+    /// A split with no examples, left out of the file set.
+    EmptySplit { split: Split },
+    /// Fewer training examples than a platform needs.
+    FewTrainingExamples {
+        format: &'static str,
+        count: u64,
+        minimum: u64,
+        platform: &'static str,
+    },
+    /// An example left out of one format because of that format's limits.
+    DroppedByFormat {
+        format: &'static str,
+        location: String,
+        reason: String,
+    },
+    /// A field the dataset card cannot declare with one type, written as JSON text.
+    EncodedAsJson { field: String, reason: String },
+    /// Too many or too few records for a platform's job limits.
+    RecordCount {
+        format: &'static str,
+        split: Split,
+        count: u64,
+        rule: &'static str,
+    },
+    /// Keys of a dataset object that rlx does not read.
+    IgnoredKeys { keys: Vec<String> },
+    /// An action value outside the policy's documented set.
+    UnknownActionValue {
+        key: &'static str,
+        value: String,
+        count: u64,
+        first: String,
+    },
+}
+
+impl Warning {
+    /// A stable name per kind, for counting in the summary and `--json`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Warning::Rejected { .. } => "rejected",
+            Warning::RewardsOutOfRange { .. } => "rewardOutOfRange",
+            Warning::Duplicates { .. } => "duplicates",
+            Warning::EmptySplit { .. } => "emptySplit",
+            Warning::FewTrainingExamples { .. } => "fewTrainingExamples",
+            Warning::DroppedByFormat { .. } => "droppedByFormat",
+            Warning::EncodedAsJson { .. } => "encodedAsJson",
+            Warning::RecordCount { .. } => "recordCount",
+            Warning::IgnoredKeys { .. } => "ignoredKeys",
+            Warning::UnknownActionValue { .. } => "unknownActionValue",
+        }
+    }
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Warning::Rejected { location, reason } => {
+                write!(f, "skipped {location}: {reason}")
+            }
+            Warning::RewardsOutOfRange { count, min, max, first } => write!(
+                f,
+                "{count} reward(s) outside [-1, 1] (lowest {min}, highest {max}; first at {first}); they are kept as they are"
+            ),
+            Warning::Duplicates { copies, first, first_copy } => write!(
+                f,
+                "{copies} example(s) repeat an earlier example's state, action and reward (first: {first_copy} repeats {first}); they are kept"
+            ),
+            Warning::EmptySplit { split } => write!(
+                f,
+                "the {split} split has no examples, so no {split} file is written (consumers reject empty files); lower --split-ratio/--validation-ratio or add examples"
+            ),
+            Warning::FewTrainingExamples { format, count, minimum, platform } => write!(
+                f,
+                "{format}: {count} training example(s); {platform} needs at least {minimum}"
+            ),
+            Warning::DroppedByFormat { format, location, reason } => {
+                write!(f, "{format}: left out {location}: {reason}")
+            }
+            Warning::EncodedAsJson { field, reason } => write!(
+                f,
+                "huggingface: {field} {reason}, so it is written as a JSON-encoded string (decode it with json.loads)"
+            ),
+            Warning::RecordCount { format, split, count, rule } => {
+                write!(f, "{format}: the {split} file has {count} records; {rule}")
+            }
+            Warning::IgnoredKeys { keys } => write!(
+                f,
+                "the dataset object's key(s) {} are not read (rlx reads train, eval, validation and stats)",
+                keys.iter()
+                    .map(|k| format!("\"{k}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Warning::UnknownActionValue { key, value, count, first } => write!(
+                f,
+                "{count} action(s) have {key} = {value}, which the policy does not define (first at {first}); they are kept"
+            ),
+        }
+    }
+}
+
+/// An example that cannot be written, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rejection {
+    pub location: Location,
+    pub reason: String,
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.location, self.reason)
+    }
+}
+
+/// What the checks need to know besides the example.
+#[derive(Debug, Clone, Copy)]
+pub struct Checks {
+    /// The policy given with --policy.
+    pub policy: Option<Policy>,
+    /// Whether a chosen format renders prompts, so every prompt field must be there.
+    pub needs_prompt_fields: bool,
+}
+
+/// Check one example against the policy (given or detected so far). Returns the
+/// example's policy.
+pub fn check_example(example: &Example, checks: &Checks) -> Result<Policy, String> {
+    let detected = Policy::detect(&example.state);
+    let policy = match (checks.policy, detected) {
+        (Some(wanted), Some(found)) if wanted != found => {
+            return Err(format!(
+                "state is a {found} state (it has {}); expected a {wanted} state (--policy {wanted})",
+                found.signature().join("+")
+            ))
+        }
+        (Some(wanted), None) => {
+            return Err(format!(
+                "state has none of {} ({}); expected a {wanted} state",
+                wanted.signature().join("+"),
+                keys_of(&example.state)
+            ))
+        }
+        (Some(wanted), Some(_)) => wanted,
+        (None, None) => {
+            return Err(format!(
+                "state matches no policy (its keys: {}); expected one of {} (or pass --policy)",
+                keys_of(&example.state),
+                Policy::describe_signatures()
+            ))
+        }
+        (None, Some(found)) => found,
+    };
+    check_action(policy, &example.action)?;
+    if checks.needs_prompt_fields {
+        prompt::check_state_fields(policy, &example.state)?;
+    }
+    Ok(policy)
+}
+
+/// Without --policy, every example must have the policy of the first valid one.
+pub fn check_same_policy(found: Policy, first: Policy, first_at: &Location) -> Result<(), String> {
+    if found == first {
+        return Ok(());
+    }
+    Err(format!(
+        "state is a {found} state, but the examples before it are {first} (first at {first_at}); one export holds one policy: pass --policy {first} --skip-invalid to keep only the {first} examples, or split the input by policy"
+    ))
+}
+
+fn keys_of(map: &Map<String, Value>) -> String {
+    if map.is_empty() {
+        return "none".into();
+    }
+    let keys: Vec<&str> = map.keys().map(String::as_str).take(6).collect();
+    let more = if map.len() > 6 { ", …" } else { "" };
+    format!("{}{more}", keys.join(", "))
+}
+
+/// The action must carry the policy's own key with the right type.
+fn check_action(policy: Policy, action: &Map<String, Value>) -> Result<(), String> {
+    let key = policy.action_key();
+    match (policy, action.get(key)) {
+        (_, None) => {
+            let other = Policy::ALL
+                .into_iter()
+                .find(|p| *p != policy && action.contains_key(p.action_key()));
+            Err(match other {
+                Some(p) => format!(
+                    "action has \"{}\" (the {p} policy's key) but no \"{key}\"; expected a {policy} action",
+                    p.action_key()
+                ),
+                None => format!("action has no \"{key}\"; expected a {policy} action"),
+            })
+        }
+        (Policy::Retrieval, Some(Value::Bool(_))) => Ok(()),
+        (Policy::Retrieval, Some(v)) => Err(format!(
+            "action.{key} is {}; expected true or false",
+            describe_value(v)
+        )),
+        (_, Some(Value::String(_))) => Ok(()),
+        (_, Some(v)) => Err(format!(
+            "action.{key} is {}; expected a string",
+            describe_value(v)
+        )),
+    }
+}
+
+/// The values each policy's action key is documented to take.
+pub fn known_action_values(policy: Policy) -> &'static [&'static str] {
+    match policy {
+        Policy::Extraction => &["store", "skip", "defer"],
+        Policy::Retrieval => &[],
+        Policy::Consolidation => &["merge", "dedupe", "archive", "abstract", "keep"],
+    }
+}
+
+/// Rewards outside [-1, 1], aggregated into one warning.
+#[derive(Debug, Default)]
+pub struct RewardRange {
+    count: u64,
+    min: f64,
+    max: f64,
+    first: Option<String>,
+}
+
+impl RewardRange {
+    pub fn observe(&mut self, reward: f64, location: &Location) {
+        if (-1.0..=1.0).contains(&reward) {
+            return;
+        }
+        if self.count == 0 {
+            self.min = reward;
+            self.max = reward;
+            self.first = Some(location.to_string());
+        }
+        self.count += 1;
+        self.min = self.min.min(reward);
+        self.max = self.max.max(reward);
+    }
+
+    pub fn warning(&self) -> Option<Warning> {
+        (self.count > 0).then(|| Warning::RewardsOutOfRange {
+            count: self.count,
+            min: self.min,
+            max: self.max,
+            first: self.first.clone().unwrap_or_default(),
+        })
+    }
+}
+
+/// A 64-bit fingerprint of (state, action, reward) that ignores key order and number
+/// spelling (`0.5` = `0.50`), for duplicate detection without holding examples.
+pub fn fingerprint(example: &Example) -> u64 {
+    let mut h = DefaultHasher::new();
+    hash_map(&example.state, &mut h);
+    hash_map(&example.action, &mut h);
+    example.reward_f64().to_bits().hash(&mut h);
+    h.finish()
+}
+
+fn hash_map(map: &Map<String, Value>, h: &mut DefaultHasher) {
+    let mut keys: Vec<&String> = map.keys().collect();
+    keys.sort_unstable();
+    h.write_usize(keys.len());
+    for k in keys {
+        k.hash(h);
+        hash_value(&map[k.as_str()], h);
+    }
+}
+
+fn hash_value(v: &Value, h: &mut DefaultHasher) {
+    match v {
+        Value::Null => h.write_u8(0),
+        Value::Bool(b) => {
+            h.write_u8(1);
+            b.hash(h);
+        }
+        Value::Number(n) => {
+            h.write_u8(2);
+            match n.as_f64() {
+                Some(x) if x.is_finite() => (x + 0.0).to_bits().hash(h),
+                _ => n.to_string().hash(h),
+            }
+        }
+        Value::String(s) => {
+            h.write_u8(3);
+            s.hash(h);
+        }
+        Value::Array(a) => {
+            h.write_u8(4);
+            h.write_usize(a.len());
+            for x in a {
+                hash_value(x, h);
+            }
+        }
+        Value::Object(m) => {
+            h.write_u8(5);
+            hash_map(m, h);
+        }
+    }
+}
+
+/// Count examples whose fingerprint repeats an earlier one. `prints` holds (fingerprint,
+/// position) pairs; the result names the earliest repeat and what it repeats.
+pub fn find_duplicates(
+    prints: &mut [(u64, u32)],
+    locate: impl Fn(u32) -> String,
+) -> Option<Warning> {
+    prints.sort_unstable();
+    let mut copies = 0u64;
+    let mut earliest: Option<(u32, u32)> = None;
+    for w in prints.windows(2) {
+        if w[0].0 == w[1].0 {
+            copies += 1;
+            // The first of the run is its original (sorted by position within a hash).
+            let run_start = prints
+                .partition_point(|p| p.0 < w[0].0)
+                .min(prints.len() - 1);
+            let original = prints[run_start].1;
+            if earliest.is_none_or(|(_, c)| w[1].1 < c) {
+                earliest = Some((original, w[1].1));
+            }
+        }
+    }
+    earliest.map(|(original, copy)| Warning::Duplicates {
+        copies,
+        first: locate(original),
+        first_copy: locate(copy),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::Origin;
+    use serde_json::json;
+
+    fn loc(line: u32) -> Location {
+        Location {
+            source: "x.jsonl".into(),
+            origin: Origin::Line,
+            index: 0,
+            line,
+            column: None,
+        }
+    }
+
+    fn ex(v: Value) -> Example {
+        Example::from_value(v).unwrap()
+    }
+
+    const NO_CHECKS: Checks = Checks {
+        policy: None,
+        needs_prompt_fields: false,
+    };
+
+    #[test]
+    fn mixed_policies_name_the_first_example() {
+        let e = ex(json!({"state":{"queryFeatures":{}},"action":{"shouldRetrieve":true},"reward":1}));
+        let first = loc(1);
+        let found = check_example(&e, &NO_CHECKS).unwrap();
+        let err = check_same_policy(found, Policy::Extraction, &first).unwrap_err();
+        assert!(err.contains("but the examples before it are extraction (first at x.jsonl:1)"));
+        assert!(err.contains("--policy extraction --skip-invalid"));
+    }
+
+    #[test]
+    fn policy_flag_contradicting_the_data_is_an_error() {
+        let e = ex(json!({"state":{"groupFeatures":{}},"action":{"action":"merge"},"reward":1}));
+        let checks = Checks {
+            policy: Some(Policy::Retrieval),
+            needs_prompt_fields: false,
+        };
+        let err = check_example(&e, &checks).unwrap_err();
+        assert_eq!(
+            err,
+            "state is a consolidation state (it has groupFeatures); expected a retrieval state (--policy retrieval)"
+        );
+    }
+
+    #[test]
+    fn actions_need_their_policy_key() {
+        let e = ex(json!({"state":{"groupFeatures":{}},"action":{"decision":"store"},"reward":1}));
+        let err = check_example(&e, &NO_CHECKS).unwrap_err();
+        assert_eq!(
+            err,
+            "action has \"decision\" (the extraction policy's key) but no \"action\"; expected a consolidation action"
+        );
+    }
+
+    #[test]
+    fn duplicates_ignore_key_order_and_number_spelling() {
+        let a = ex(json!({"state":{"a":1,"b":0.5},"action":{"x":1},"reward":0.5}));
+        let b: Value =
+            serde_json::from_str(r#"{"state":{"b":0.50,"a":1},"action":{"x":1},"reward":0.5}"#)
+                .unwrap();
+        let b = ex(b);
+        assert_eq!(fingerprint(&a), fingerprint(&b));
+        let mut prints = vec![(fingerprint(&a), 0), (7, 1), (fingerprint(&b), 2)];
+        let w = find_duplicates(&mut prints, |i| format!("line {}", i + 1)).unwrap();
+        assert_eq!(
+            w,
+            Warning::Duplicates {
+                copies: 1,
+                first: "line 1".into(),
+                first_copy: "line 3".into()
+            }
+        );
+    }
+
+    #[test]
+    fn rewards_out_of_range_are_aggregated() {
+        let mut r = RewardRange::default();
+        r.observe(0.5, &loc(1));
+        r.observe(-0.5, &loc(2));
+        r.observe(1.5, &loc(3));
+        r.observe(-3.0, &loc(4));
+        let w = r.warning().unwrap();
+        assert_eq!(
+            w.to_string(),
+            "2 reward(s) outside [-1, 1] (lowest -3, highest 1.5; first at x.jsonl:3); they are kept as they are"
+        );
+    }
+}
