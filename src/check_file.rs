@@ -102,9 +102,15 @@ pub fn check(
 }
 
 /// The OpenAI cookbook's seven checks, in the notebook's order, and the token count.
-fn check_openai_line(v: &Value, counter: Option<&mut TokenCounter>) -> (Option<String>, Option<u64>) {
+fn check_openai_line(
+    v: &Value,
+    counter: Option<&mut TokenCounter>,
+) -> (Option<String>, Option<u64>) {
     let Some(obj) = v.as_object() else {
-        return (Some("data_type: the line is not a JSON object".into()), None);
+        return (
+            Some("data_type: the line is not a JSON object".into()),
+            None,
+        );
     };
     let messages = match obj.get("messages") {
         Some(Value::Array(m)) if !m.is_empty() => m,
@@ -130,17 +136,26 @@ fn check_openai_line(v: &Value, counter: Option<&mut TokenCounter>) -> (Option<S
     let mut pairs: Vec<(String, String, bool)> = Vec::new();
     for (i, m) in messages.iter().enumerate() {
         let Some(m) = m.as_object() else {
-            return (Some(format!("message_missing_key: messages[{i}] is not an object")), None);
+            return (
+                Some(format!(
+                    "message_missing_key: messages[{i}] is not an object"
+                )),
+                None,
+            );
         };
         if !m.contains_key("role") || !m.contains_key("content") {
             return (
-                Some(format!("message_missing_key: messages[{i}] needs \"role\" and \"content\"")),
+                Some(format!(
+                    "message_missing_key: messages[{i}] needs \"role\" and \"content\""
+                )),
                 None,
             );
         }
         if let Some(k) = m.keys().find(|k| !OPENAI_KEYS.contains(&k.as_str())) {
             return (
-                Some(format!("message_unrecognized_key: messages[{i}] has \"{k}\"")),
+                Some(format!(
+                    "message_unrecognized_key: messages[{i}] has \"{k}\""
+                )),
                 None,
             );
         }
@@ -157,20 +172,28 @@ fn check_openai_line(v: &Value, counter: Option<&mut TokenCounter>) -> (Option<S
         let content = m.get("content").and_then(Value::as_str).unwrap_or("");
         if content.is_empty() && !m.contains_key("function_call") {
             return (
-                Some(format!("missing_content: messages[{i}] needs a non-empty string content")),
+                Some(format!(
+                    "missing_content: messages[{i}] needs a non-empty string content"
+                )),
                 None,
             );
         }
         if let Some(w) = m.get("weight") {
             if role != "assistant" || !(w == &Value::from(0) || w == &Value::from(1)) {
                 return (
-                    Some(format!("messages[{i}] has weight {w}; expected 0 or 1, on assistant messages only")),
+                    Some(format!(
+                        "messages[{i}] has weight {w}; expected 0 or 1, on assistant messages only"
+                    )),
                     None,
                 );
             }
         }
         has_assistant |= role == "assistant";
-        pairs.push((role.to_string(), content.to_string(), m.contains_key("name")));
+        pairs.push((
+            role.to_string(),
+            content.to_string(),
+            m.contains_key("name"),
+        ));
     }
     if !has_assistant {
         return (
@@ -179,12 +202,21 @@ fn check_openai_line(v: &Value, counter: Option<&mut TokenCounter>) -> (Option<S
         );
     }
     let tokens = counter.map(|c| {
-        let msgs: Vec<(&str, &str)> = pairs.iter().map(|(r, t, _)| (r.as_str(), t.as_str())).collect();
+        let msgs: Vec<(&str, &str)> = pairs
+            .iter()
+            .map(|(r, t, _)| (r.as_str(), t.as_str()))
+            .collect();
         let names: u64 = pairs
             .iter()
             .zip(messages)
             .filter(|((_, _, has_name), _)| *has_name)
-            .map(|(_, m)| 1 + m.get("name").and_then(Value::as_str).map(|n| c.count(n)).unwrap_or(0))
+            .map(|(_, m)| {
+                1 + m
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .map(|n| c.count(n))
+                    .unwrap_or(0)
+            })
             .sum();
         c.count_messages(&msgs) + names
     });
@@ -195,7 +227,9 @@ fn check_openai_line(v: &Value, counter: Option<&mut TokenCounter>) -> (Option<S
 fn check_bedrock_line(v: &Value) -> Result<(), String> {
     let obj: &Map<String, Value> = v.as_object().ok_or("the line is not a JSON object")?;
     if let Some(k) = obj.keys().find(|k| *k != "system" && *k != "messages") {
-        return Err(format!("the line has the key \"{k}\"; expected only system and messages"));
+        return Err(format!(
+            "the line has the key \"{k}\"; expected only system and messages"
+        ));
     }
     let mut texts: Vec<&str> = Vec::new();
     match obj.get("system") {
@@ -213,12 +247,19 @@ fn check_bedrock_line(v: &Value) -> Result<(), String> {
         .and_then(Value::as_array)
         .ok_or("expected a \"messages\" array")?;
     if messages.len() < 2 {
-        return Err(format!("{} message(s); expected at least 2", messages.len()));
+        return Err(format!(
+            "{} message(s); expected at least 2",
+            messages.len()
+        ));
     }
     for (i, m) in messages.iter().enumerate() {
-        let m = m.as_object().ok_or(format!("messages[{i}] is not an object"))?;
+        let m = m
+            .as_object()
+            .ok_or(format!("messages[{i}] is not an object"))?;
         if let Some(k) = m.keys().find(|k| *k != "role" && *k != "content") {
-            return Err(format!("messages[{i}] has the key \"{k}\"; expected only role and content"));
+            return Err(format!(
+                "messages[{i}] has the key \"{k}\"; expected only role and content"
+            ));
         }
         let expected = if i % 2 == 0 { "user" } else { "assistant" };
         let role = m.get("role").and_then(Value::as_str).unwrap_or("");
@@ -236,7 +277,10 @@ fn check_bedrock_line(v: &Value) -> Result<(), String> {
         return Err("the last message is from the user; expected the assistant last".into());
     }
     for t in &texts {
-        if let Some(s) = ["\nHuman:", "\nAssistant:"].iter().find(|s| t.contains(**s)) {
+        if let Some(s) = ["\nHuman:", "\nAssistant:"]
+            .iter()
+            .find(|s| t.contains(**s))
+        {
             return Err(format!("a text contains {s:?}, which Bedrock rejects"));
         }
     }
@@ -259,13 +303,27 @@ mod tests {
     fn openai_checks_follow_the_cookbook() {
         let ok = json!({"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"yo"}]});
         assert_eq!(check_openai_line(&ok, None).0, None);
-        let tool = json!({"messages":[{"role":"tool","content":"x"},{"role":"assistant","content":"y"}]});
-        assert!(check_openai_line(&tool, None).0.unwrap().starts_with("unrecognized_role"));
-        let empty = json!({"messages":[{"role":"user","content":""},{"role":"assistant","content":"y"}]});
-        assert!(check_openai_line(&empty, None).0.unwrap().starts_with("missing_content"));
+        let tool =
+            json!({"messages":[{"role":"tool","content":"x"},{"role":"assistant","content":"y"}]});
+        assert!(check_openai_line(&tool, None)
+            .0
+            .unwrap()
+            .starts_with("unrecognized_role"));
+        let empty =
+            json!({"messages":[{"role":"user","content":""},{"role":"assistant","content":"y"}]});
+        assert!(check_openai_line(&empty, None)
+            .0
+            .unwrap()
+            .starts_with("missing_content"));
         let none = json!({"messages":[{"role":"user","content":"x"}]});
-        assert!(check_openai_line(&none, None).0.unwrap().starts_with("example_missing_assistant_message"));
-        assert!(check_openai_line(&json!([1]), None).0.unwrap().starts_with("data_type"));
+        assert!(check_openai_line(&none, None)
+            .0
+            .unwrap()
+            .starts_with("example_missing_assistant_message"));
+        assert!(check_openai_line(&json!([1]), None)
+            .0
+            .unwrap()
+            .starts_with("data_type"));
     }
 
     #[test]
@@ -274,7 +332,8 @@ mod tests {
         assert_eq!(check_bedrock_line(&ok), Ok(()));
         let bad = json!({"messages":[{"role":"user","content":"a\nHuman: x"},{"role":"assistant","content":"b"}]});
         assert!(check_bedrock_line(&bad).unwrap_err().contains("Human"));
-        let order = json!({"messages":[{"role":"assistant","content":"a"},{"role":"user","content":"b"}]});
+        let order =
+            json!({"messages":[{"role":"assistant","content":"a"},{"role":"user","content":"b"}]});
         assert!(check_bedrock_line(&order).is_err());
         let sys = json!({"system":[{"text":"s"}],"messages":[{"role":"user","content":"a"},{"role":"assistant","content":"b"}]});
         assert!(check_bedrock_line(&sys).is_err());

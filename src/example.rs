@@ -159,7 +159,11 @@ impl Example {
         let state = take_object(&mut map, "state", true)?.unwrap_or_default();
         let action = take_object(&mut map, "action", true)?.unwrap_or_default();
         let reward = match map.shift_remove("reward") {
-            None => return Err(ShapeError("has no \"reward\"; expected a finite number".into())),
+            None => {
+                return Err(ShapeError(
+                    "has no \"reward\"; expected a finite number".into(),
+                ))
+            }
             Some(Value::Number(n)) => {
                 if !n.as_f64().is_some_and(f64::is_finite) {
                     return Err(ShapeError(format!(
@@ -244,8 +248,7 @@ mod tests {
     #[test]
     fn examples_keep_extra_keys_and_number_text() {
         let v: Value =
-            serde_json::from_str(r#"{"id":1,"state":{},"action":{},"reward":0.10,"x":7}"#)
-                .unwrap();
+            serde_json::from_str(r#"{"id":1,"state":{},"action":{},"reward":0.10,"x":7}"#).unwrap();
         let ex = Example::from_value(v).unwrap();
         assert_eq!(ex.reward.to_string(), "0.10");
         assert_eq!(ex.extra.keys().collect::<Vec<_>>(), ["id", "x"]);

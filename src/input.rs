@@ -148,8 +148,7 @@ impl Source {
             if input == "-" {
                 let mut tmp = tempfile::NamedTempFile::new()
                     .context("creating a temporary file to spool stdin")?;
-                io::copy(&mut io::stdin().lock(), tmp.as_file_mut())
-                    .context("reading <stdin>")?;
+                io::copy(&mut io::stdin().lock(), tmp.as_file_mut()).context("reading <stdin>")?;
                 let f = tmp.reopen().context("reopening the spooled stdin")?;
                 ("<stdin>".into(), f, Some(tmp))
             } else {
@@ -448,7 +447,10 @@ impl Source {
             }
         }
         r.expect_end()?;
-        if !seen.iter().any(|k| k == "train" || k == "eval" || k == "validation") {
+        if !seen
+            .iter()
+            .any(|k| k == "train" || k == "eval" || k == "validation")
+        {
             return Err(InputError {
                 place: self.name.to_string(),
                 message: "the dataset object has no \"train\", \"eval\" or \"validation\" array; expected {\"train\": [...], \"eval\": [...]}".into(),
@@ -464,8 +466,13 @@ fn open_file(path: &Path) -> anyhow::Result<File> {
     let meta = std::fs::metadata(path).map_err(|e| InputError {
         place: shown.to_string(),
         message: match e.kind() {
-            io::ErrorKind::NotFound => "no such file; expected a JSON Lines, JSON array or dataset file (or - for stdin)".to_string(),
-            io::ErrorKind::PermissionDenied => "permission denied; rlx needs to read the input".to_string(),
+            io::ErrorKind::NotFound => {
+                "no such file; expected a JSON Lines, JSON array or dataset file (or - for stdin)"
+                    .to_string()
+            }
+            io::ErrorKind::PermissionDenied => {
+                "permission denied; rlx needs to read the input".to_string()
+            }
             _ => format!("cannot be read ({e})"),
         },
     })?;
@@ -511,7 +518,9 @@ fn gunzip_to_temp(file: &mut File, name: &str) -> anyhow::Result<tempfile::Named
     let mut out = io::BufWriter::new(tmp.as_file_mut());
     io::copy(&mut decoder, &mut out).map_err(|e| InputError {
         place: name.to_string(),
-        message: format!("starts like gzip but cannot be decompressed ({e}); expected a complete .gz file"),
+        message: format!(
+            "starts like gzip but cannot be decompressed ({e}); expected a complete .gz file"
+        ),
     })?;
     out.flush().context("writing the decompressed input")?;
     drop(out);
@@ -583,7 +592,9 @@ impl<'s> ByteReader<'s> {
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    return Err(anyhow::Error::new(e).context(format!("reading {}", self.source.name)))
+                    return Err(
+                        anyhow::Error::new(e).context(format!("reading {}", self.source.name))
+                    )
                 }
             }
         }
@@ -770,7 +781,8 @@ impl<'s> ByteReader<'s> {
                 self.expect(b',', "',' or ']' after an array element")?;
                 self.skip_ws()?;
                 if self.peek()? == Some(b']') {
-                    return Err(self.error_here("another element after ',' (JSON allows no trailing comma)"));
+                    return Err(self
+                        .error_here("another element after ',' (JSON allows no trailing comma)"));
                 }
             }
             let (line, col, offset) = (self.line, self.column(), self.pos);
@@ -876,22 +888,27 @@ fn line_col(bytes: &[u8], at: usize, location: &Location) -> (u32, u32) {
 fn describe_json_error(bytes: &[u8], at: usize, e: &serde_json::Error) -> String {
     use serde_json::error::Category;
     let text = String::from_utf8_lossy(bytes);
-    // serde_json points just past the first byte it could not accept.
-    let from = at.saturating_sub(1).min(bytes.len());
-    let rest = text.get(from..).unwrap_or("");
-    for word in ["NaN", "-Infinity", "Infinity"] {
-        if rest.starts_with(word) {
-            let key = key_before(&text[..from]);
-            let what = match key {
-                Some(k) => format!("\"{k}\" is {word}"),
-                None => format!("found {word}"),
-            };
-            return format!(
-                "{what}, which JSON does not allow (Python's json.dumps writes it for float('{}')); expected a finite number",
-                if word == "NaN" { "nan" } else { "inf" }
-            );
+    // serde_json's column points at the byte it could not accept; look around it for
+    // the non-standard literals Python writes.
+    let at = at.min(bytes.len());
+    for from in at.saturating_sub(2)..=(at + 1).min(bytes.len()) {
+        let Some(rest) = text.get(from..) else {
+            continue;
+        };
+        for word in ["NaN", "-Infinity", "Infinity"] {
+            if rest.starts_with(word) {
+                let what = match key_before(&text[..from]) {
+                    Some(k) => format!("\"{k}\" is {word}"),
+                    None => format!("found {word}"),
+                };
+                return format!(
+                    "{what}, which JSON does not allow (Python's json.dumps writes it for float('{}')); expected a finite number",
+                    if word == "NaN" { "nan" } else { "inf" }
+                );
+            }
         }
     }
+    let rest = text.get(at..).unwrap_or("");
     let inner = e.to_string();
     let inner = match inner.rfind(" at line ") {
         Some(i) => inner[..i].to_string(),
@@ -942,9 +959,13 @@ mod tests {
         let e = parse_example(br#"{"state":{},"action":{},"reward":NaN}"#, &loc()).unwrap_err();
         assert!(e.message.starts_with("\"reward\" is NaN"), "{}", e.message);
         assert_eq!(e.line, Some(7));
-        let e = parse_example(br#"{"state":{},"action":{},"reward": -Infinity}"#, &loc())
-            .unwrap_err();
-        assert!(e.message.starts_with("\"reward\" is -Infinity"), "{}", e.message);
+        let e =
+            parse_example(br#"{"state":{},"action":{},"reward": -Infinity}"#, &loc()).unwrap_err();
+        assert!(
+            e.message.starts_with("\"reward\" is -Infinity"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]

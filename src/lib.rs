@@ -139,7 +139,11 @@ impl ExportPlan {
     }
 
     pub fn specs(&self) -> Vec<&'static FormatSpec> {
-        self.choice.formats().into_iter().map(format::spec).collect()
+        self.choice
+            .formats()
+            .into_iter()
+            .map(format::spec)
+            .collect()
     }
 }
 
@@ -299,7 +303,11 @@ fn export(plan: &ExportPlan, result: &mut ExportResult, progress: &Progress) -> 
     }
 
     let schema = Arc::new(if specs.iter().any(|s| s.needs_schema) {
-        inspection.shapes.union(selection.all().map(|i| inspection.entries[i as usize].shape))
+        inspection.shapes.union(
+            selection
+                .all()
+                .map(|i| inspection.entries[i as usize].shape),
+        )
     } else {
         schema::Schema::Null
     });
@@ -323,8 +331,17 @@ fn export(plan: &ExportPlan, result: &mut ExportResult, progress: &Progress) -> 
         } else {
             root.clone()
         };
-        let stats = write_format(spec, &config, &source, &inspection, &selection, &dir, progress, result)?;
-        per_format.push((spec, dir, stats));
+        let (writer, stats) = write_format(
+            spec,
+            &config,
+            &source,
+            &inspection,
+            &selection,
+            &dir,
+            progress,
+            result,
+        )?;
+        per_format.push((writer, dir, stats));
     }
     write_rejected(&root, &inspection.rejected)?;
     // A single format's counts are what it wrote; with --format all the top level keeps
@@ -338,16 +355,20 @@ fn export(plan: &ExportPlan, result: &mut ExportResult, progress: &Progress) -> 
                 stats.train_examples + stats.validation_examples + stats.eval_examples;
         }
     }
-    result.stats.over_limit_examples = per_format.iter().map(|(_, _, s)| s.over_limit_examples).sum();
-    result.stats.skipped_examples = result.stats.rejected_examples + result.stats.over_limit_examples;
+    result.stats.over_limit_examples = per_format
+        .iter()
+        .map(|(_, _, s)| s.over_limit_examples)
+        .sum();
+    result.stats.skipped_examples =
+        result.stats.rejected_examples + result.stats.over_limit_examples;
     result.formats = per_format.iter().map(|(_, _, s)| s.clone()).collect();
-    for (spec, dir, stats) in &per_format {
+    for (writer, dir, stats) in &mut per_format {
         let mut view = result.clone();
         view.stats.train_examples = stats.train_examples;
         view.stats.validation_examples = stats.validation_examples;
         view.stats.eval_examples = stats.eval_examples;
-        view.stats.total_examples = stats.train_examples + stats.validation_examples + stats.eval_examples;
-        let mut writer = (spec.new)(&config);
+        view.stats.total_examples =
+            stats.train_examples + stats.validation_examples + stats.eval_examples;
         for w in writer.write_extras(&view, dir)? {
             result.add_warning(w);
         }
@@ -431,7 +452,7 @@ fn write_format(
     dir: &OutputDir,
     progress: &Progress,
     result: &mut ExportResult,
-) -> anyhow::Result<FormatStats> {
+) -> anyhow::Result<(Box<dyn format::FormatWriter>, FormatStats)> {
     let mut writer = (spec.new)(config);
     let mut stats = FormatStats {
         format: spec.name.to_string(),
@@ -466,7 +487,7 @@ fn write_format(
             result.add_warning(w);
         }
     }
-    Ok(stats)
+    Ok((writer, stats))
 }
 
 fn dir_display(output: &str, dir: &OutputDir, spec: &FormatSpec) -> String {
@@ -568,14 +589,16 @@ fn validate_input(
             true,
             progress,
         );
-        let over = format::openai::over_limit(&mut stream, policy, model, thread_count(&args.common))?;
+        let over =
+            format::openai::over_limit(&mut stream, policy, model, thread_count(&args.common))?;
         result.stats.over_limit_examples = over.len() as u64;
         result.stats.total_examples -= over.len() as u64;
         for w in over {
             result.add_warning(w);
         }
     }
-    result.stats.skipped_examples = result.stats.rejected_examples + result.stats.over_limit_examples;
+    result.stats.skipped_examples =
+        result.stats.rejected_examples + result.stats.over_limit_examples;
     if inspection.entries.is_empty() {
         anyhow::bail!(no_valid_examples(&source, &inspection));
     }

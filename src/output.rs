@@ -105,7 +105,11 @@ impl Staging {
         }
         let name = target
             .file_name()
-            .ok_or_else(|| OutputError(format!("{shown} has no directory name; expected a path such as out/extraction")))?
+            .ok_or_else(|| {
+                OutputError(format!(
+                    "{shown} has no directory name; expected a path such as out/extraction"
+                ))
+            })?
             .to_string_lossy()
             .into_owned();
         let parent = match target.parent() {
@@ -178,11 +182,14 @@ impl Staging {
         let target = &self.target;
         let shown = target.display();
         if !target.exists() {
-            return fs::rename(staged, target).with_context(|| format!("moving the export into {shown}"));
+            return fs::rename(staged, target)
+                .with_context(|| format!("moving the export into {shown}"));
         }
         if is_empty_dir(target)? {
-            fs::remove_dir(target).with_context(|| format!("replacing the empty directory {shown}"))?;
-            return fs::rename(staged, target).with_context(|| format!("moving the export into {shown}"));
+            fs::remove_dir(target)
+                .with_context(|| format!("replacing the empty directory {shown}"))?;
+            return fs::rename(staged, target)
+                .with_context(|| format!("moving the export into {shown}"));
         }
         if !self.force {
             bail!(OutputError(format!(
@@ -199,7 +206,9 @@ impl Staging {
         fs::rename(target, &aside).with_context(|| format!("moving the old {shown} aside"))?;
         if let Err(e) = fs::rename(staged, target) {
             let _ = fs::rename(&aside, target);
-            return Err(e).with_context(|| format!("moving the export into {shown} (the old directory was put back)"));
+            return Err(e).with_context(|| {
+                format!("moving the export into {shown} (the old directory was put back)")
+            });
         }
         // The new export is in place; failing to delete the old copy loses nothing.
         let _ = fs::remove_dir_all(&aside);
@@ -334,7 +343,10 @@ impl OutFile {
     pub fn finish(mut self) -> anyhow::Result<()> {
         let context = || format!("writing {}", self.relative);
         let file = match self.sink.take() {
-            Some(Sink::Plain(w)) => w.into_inner().map_err(|e| e.into_error()).with_context(context)?,
+            Some(Sink::Plain(w)) => w
+                .into_inner()
+                .map_err(|e| e.into_error())
+                .with_context(context)?,
             Some(Sink::Gzip(g)) => g
                 .finish()
                 .with_context(context)?

@@ -73,7 +73,10 @@ mod tests {
     fn order_is_kept_whatever_the_thread_count() {
         let items: Vec<u32> = (0..1000).collect();
         for threads in [1, 2, 3, 7] {
-            assert_eq!(map_ordered(&items, threads, |x| x * 2), map_ordered(&items, 1, |x| x * 2));
+            assert_eq!(
+                map_ordered(&items, threads, |x| x * 2),
+                map_ordered(&items, 1, |x| x * 2)
+            );
             let mut states = vec![0u32; threads];
             let out = map_ordered_with(&items, &mut states, |s, x| {
                 *s += 1;

@@ -220,8 +220,19 @@ impl Fold {
             };
             let facts = match result {
                 Ok(f) => f,
-                Err((location, reason)) => {
-                    self.reject(location, reason, text())?;
+                Err((location, reason, detected)) => {
+                    // A state of another policy is reported as such, not as the first
+                    // field it lacks.
+                    let mixed = match (&self.first, detected, options.checks.policy) {
+                        (Some((first, at)), Some(found), None) => {
+                            validate::check_same_policy(found, *first, at).err()
+                        }
+                        _ => None,
+                    };
+                    match mixed {
+                        Some(reason) => self.reject_with_hint(location, reason, text(), false)?,
+                        None => self.reject(location, reason, text())?,
+                    }
                     continue;
                 }
             };
@@ -229,9 +240,9 @@ impl Fold {
                 match &self.first {
                     None => self.first = Some((facts.policy, p.location.clone())),
                     Some((first, at)) => {
-                        if let Err(reason) = validate::check_same_policy(facts.policy, *first, at)
-                        {
-                            self.reject(p.location, reason, text())?;
+                        if let Err(reason) = validate::check_same_policy(facts.policy, *first, at) {
+                            // The message already says how to get past it.
+                            self.reject_with_hint(p.location, reason, text(), false)?;
                             continue;
                         }
                     }
@@ -268,11 +279,21 @@ impl Fold {
         reason: String,
         text: Option<String>,
     ) -> anyhow::Result<()> {
+        self.reject_with_hint(location, reason, text, true)
+    }
+
+    fn reject_with_hint(
+        &mut self,
+        location: Location,
+        reason: String,
+        text: Option<String>,
+        can_skip: bool,
+    ) -> anyhow::Result<()> {
         if !self.options.skip_invalid {
             return Err(ExampleError {
                 location,
                 reason,
-                can_skip: true,
+                can_skip,
             }
             .into());
         }
@@ -289,7 +310,7 @@ fn check_bytes(
     bytes: Option<&[u8]>,
     location: &Location,
     options: &InspectOptions,
-) -> Result<Facts, (Location, String)> {
+) -> Result<Facts, (Location, String, Option<Policy>)> {
     let Some(bytes) = bytes else {
         return Err((
             location.clone(),
@@ -297,6 +318,7 @@ fn check_bytes(
                 "the example is longer than {} MiB; expected examples of at most that size",
                 input::MAX_EXAMPLE_BYTES >> 20
             ),
+            None,
         ));
     };
     let example = input::parse_example(bytes, location).map_err(|f| {
@@ -305,10 +327,10 @@ fn check_bytes(
             at.line = line;
             at.column = f.column;
         }
-        (at, f.message)
+        (at, f.message, None)
     })?;
-    let policy =
-        validate::check_example(&example, &options.checks).map_err(|r| (location.clone(), r))?;
+    let policy = validate::check_example(&example, &options.checks)
+        .map_err(|r| (location.clone(), r, Policy::detect(&example.state)))?;
     let action_value = example
         .action
         .get(policy.action_key())

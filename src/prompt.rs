@@ -477,7 +477,10 @@ mod tests {
 
     #[test]
     fn assistant_shows_action_and_reward() {
-        let ex = Example::from_value(json!({"state":{},"action":{"decision":"store","priority":50},"reward":0.85})).unwrap();
+        let ex = Example::from_value(
+            json!({"state":{},"action":{"decision":"store","priority":50},"reward":0.85}),
+        )
+        .unwrap();
         assert_eq!(
             render_assistant(Policy::Extraction, &ex),
             "Based on the analysis, here is the extraction decision:\n\n```json\n{\n  \"decision\": \"store\",\n  \"priority\": 50\n}\n```\n\n**Expected Reward**: 0.850"

@@ -213,7 +213,9 @@ mod tests {
         assert_eq!(r("0.0"), Ratio::ZERO);
         assert_eq!(r("0.2").to_string(), "0.2");
         assert_eq!(r("0.125").to_string(), "0.125");
-        for bad in ["1", "1.0", "NaN", "nan", "inf", "-0.1", "", ".", "0.2x", "2", "1e0"] {
+        for bad in [
+            "1", "1.0", "NaN", "nan", "inf", "-0.1", "", ".", "0.2x", "2", "1e0",
+        ] {
             assert!(bad.parse::<Ratio>().is_err(), "{bad} should be rejected");
         }
     }

@@ -101,12 +101,20 @@ impl ExportResult {
     /// The human summary (stderr).
     pub fn write_human(&self, out: &mut dyn Write, is_validation: bool) -> io::Result<()> {
         let s = &self.stats;
-        let verb = if is_validation { "validated" } else { "exported" };
+        let verb = if is_validation {
+            "validated"
+        } else {
+            "exported"
+        };
         if self.success {
             if is_validation {
                 writeln!(out, "rlx: {} is valid", self.output)?;
             } else {
-                writeln!(out, "rlx: {verb} {} example(s) to {}", s.total_examples, self.output)?;
+                writeln!(
+                    out,
+                    "rlx: {verb} {} example(s) to {}",
+                    s.total_examples, self.output
+                )?;
             }
         }
         if !self.format.is_empty() {

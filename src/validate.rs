@@ -159,12 +159,10 @@ pub struct Checks {
 pub fn check_example(example: &Example, checks: &Checks) -> Result<Policy, String> {
     let detected = Policy::detect(&example.state);
     let policy = match (checks.policy, detected) {
-        (Some(wanted), Some(found)) if wanted != found => {
-            return Err(format!(
-                "state is a {found} state (it has {}); expected a {wanted} state (--policy {wanted})",
-                found.signature().join("+")
-            ))
-        }
+        (Some(wanted), Some(found)) if wanted != found => return Err(format!(
+            "state is a {found} state (it has {}); expected a {wanted} state (--policy {wanted})",
+            found.signature().join("+")
+        )),
         (Some(wanted), None) => {
             return Err(format!(
                 "state has none of {} ({}); expected a {wanted} state",
@@ -388,7 +386,8 @@ mod tests {
 
     #[test]
     fn mixed_policies_name_the_first_example() {
-        let e = ex(json!({"state":{"queryFeatures":{}},"action":{"shouldRetrieve":true},"reward":1}));
+        let e =
+            ex(json!({"state":{"queryFeatures":{}},"action":{"shouldRetrieve":true},"reward":1}));
         let first = loc(1);
         let found = check_example(&e, &NO_CHECKS).unwrap();
         let err = check_same_policy(found, Policy::Extraction, &first).unwrap_err();

@@ -53,7 +53,10 @@ fn legacy_line(policy: Policy, ex: &Example, include_metadata: bool) -> Result<V
         prompt::reward_band(ex.reward_f64())
     );
     let mut line = Map::new();
-    line.insert("prompt".into(), format!("{HUMAN} {human}{ASSISTANT}").into());
+    line.insert(
+        "prompt".into(),
+        format!("{HUMAN} {human}{ASSISTANT}").into(),
+    );
     line.insert("completion".into(), completion.into());
     if include_metadata {
         // The example's metadata, then reward and policy (which win on a name clash).
@@ -70,7 +73,11 @@ fn bedrock_line(policy: Policy, ex: &Example) -> Result<Value, String> {
     let system = prompt::system_prompt(policy);
     let user = prompt::render_user_prompt(policy, &ex.state);
     let assistant = prompt::render_assistant(policy, ex);
-    for (field, text) in [("system", system), ("user content", &user), ("assistant content", &assistant)] {
+    for (field, text) in [
+        ("system", system),
+        ("user content", &user),
+        ("assistant content", &assistant),
+    ] {
         if let Some(s) = BEDROCK_FORBIDDEN.iter().find(|s| text.contains(**s)) {
             return Err(format!(
                 "the {field} contains {s:?}, which Bedrock rejects in Claude fine-tuning data"
@@ -153,7 +160,10 @@ impl FormatWriter for Anthropic {
                     rule: "Bedrock's Claude fine-tuning takes 32 to 10,000 training records",
                 });
             }
-            for (split, n) in [(Split::Validation, s.validation_examples), (Split::Eval, s.eval_examples)] {
+            for (split, n) in [
+                (Split::Validation, s.validation_examples),
+                (Split::Eval, s.eval_examples),
+            ] {
                 if n > 0 && !(32..=1_000).contains(&n) {
                     warnings.push(Warning::RecordCount {
                         format: label,
@@ -292,7 +302,8 @@ mod tests {
         assert!(prompt.ends_with("\n\nAssistant:"));
         let completion = v["completion"].as_str().unwrap();
         assert!(completion.starts_with(' '));
-        assert!(completion.ends_with("**Expected Reward**: 0.800, indicating excellent outcome likelihood."));
+        assert!(completion
+            .ends_with("**Expected Reward**: 0.800, indicating excellent outcome likelihood."));
         assert_eq!(v["metadata"]["reward"], json!(0.7996));
         assert_eq!(v["metadata"]["policy"], "retrieval");
         assert_eq!(v["metadata"]["sessionId"], "s1");

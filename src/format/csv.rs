@@ -183,7 +183,8 @@ impl FormatWriter for Csv {
         }
         let name = out.data_name(&split_file(split));
         let mut w = csv_writer(out.create_data(&split_file(split))?);
-        w.write_record(&headers).with_context(|| format!("writing {name}"))?;
+        w.write_record(&headers)
+            .with_context(|| format!("writing {name}"))?;
         let mut row: Vec<String> = Vec::with_capacity(self.columns.len());
         let mut written = 0;
         while let Some(item) = examples.next_example() {
@@ -198,7 +199,8 @@ impl FormatWriter for Csv {
                     }
                 }
             }
-            w.write_record(&row).with_context(|| format!("writing {name}"))?;
+            w.write_record(&row)
+                .with_context(|| format!("writing {name}"))?;
             if let Some(combined) = self.combined.as_mut() {
                 combined
                     .write_field(split.name())
@@ -236,7 +238,9 @@ impl FormatWriter for Csv {
 fn describe(column: &Column) -> String {
     let leaf = column.path.last().map(String::as_str).unwrap_or("");
     let text = match leaf {
-        "reward" if column.path.len() == 1 => "Outcome score of the decision, in [-1, 1] (negative = bad outcome)",
+        "reward" if column.path.len() == 1 => {
+            "Outcome score of the decision, in [-1, 1] (negative = bad outcome)"
+        }
         "turnNumber" => "Conversation turn number",
         "tokenCount" => "Number of tokens in the context",
         "toolCallCount" => "Number of tool calls",
@@ -537,7 +541,9 @@ mod tests {
                 "nextState.x"
             ]
         );
-        assert!(!columns(&s, false).iter().any(|c| c.name.starts_with("metadata")));
+        assert!(!columns(&s, false)
+            .iter()
+            .any(|c| c.name.starts_with("metadata")));
     }
 
     #[test]
@@ -554,12 +560,27 @@ mod tests {
             kind: "",
         };
         assert_eq!(cell(&ex, &col(&["reward"]), true).as_deref(), Some("-0.5"));
-        assert_eq!(cell(&ex, &col(&["state", "n"]), true).as_deref(), Some("-1"));
-        assert_eq!(cell(&ex, &col(&["state", "s"]), true).as_deref(), Some("'-1+2"));
-        assert_eq!(cell(&ex, &col(&["state", "s"]), false).as_deref(), Some("-1+2"));
-        assert_eq!(cell(&ex, &col(&["state", "arr"]), true).as_deref(), Some("[\"a\",\"b\"]"));
+        assert_eq!(
+            cell(&ex, &col(&["state", "n"]), true).as_deref(),
+            Some("-1")
+        );
+        assert_eq!(
+            cell(&ex, &col(&["state", "s"]), true).as_deref(),
+            Some("'-1+2")
+        );
+        assert_eq!(
+            cell(&ex, &col(&["state", "s"]), false).as_deref(),
+            Some("-1+2")
+        );
+        assert_eq!(
+            cell(&ex, &col(&["state", "arr"]), true).as_deref(),
+            Some("[\"a\",\"b\"]")
+        );
         assert_eq!(cell(&ex, &col(&["state", "z"]), true), None);
         assert_eq!(cell(&ex, &col(&["state", "missing"]), true), None);
-        assert_eq!(cell(&ex, &col(&["action", "ok"]), true).as_deref(), Some("true"));
+        assert_eq!(
+            cell(&ex, &col(&["action", "ok"]), true).as_deref(),
+            Some("true")
+        );
     }
 }

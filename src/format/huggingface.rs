@@ -37,7 +37,11 @@ pub struct Declared {
 }
 
 /// Map the union schema onto `datasets` types. `path` names the field for warnings.
-fn feature_of(schema: &Schema, path: &[String], encoded: &mut Vec<(Vec<String>, String)>) -> Feature {
+fn feature_of(
+    schema: &Schema,
+    path: &[String],
+    encoded: &mut Vec<(Vec<String>, String)>,
+) -> Feature {
     let mut encode = |why: String| {
         encoded.push((path.to_vec(), why));
         Feature::Value("string")
@@ -48,14 +52,17 @@ fn feature_of(schema: &Schema, path: &[String], encoded: &mut Vec<(Vec<String>, 
         Schema::Int => Feature::Value("int64"),
         Schema::Float => Feature::Value("float64"),
         Schema::String => Feature::Value("string"),
-        Schema::BigInt => encode("holds integers beyond int64, which no Arrow integer holds and a float would round".into()),
+        Schema::BigInt => encode(
+            "holds integers beyond int64, which no Arrow integer holds and a float would round"
+                .into(),
+        ),
         Schema::Conflict(bits) => encode(format!(
             "mixes {} values across examples",
             Schema::conflict_kinds(*bits)
         )),
-        Schema::Struct(fields) if fields.is_empty() => {
-            encode("is an empty object in every example, which Arrow cannot store as a struct".into())
-        }
+        Schema::Struct(fields) if fields.is_empty() => encode(
+            "is an empty object in every example, which Arrow cannot store as a struct".into(),
+        ),
         Schema::List(inner) => {
             if needs_encoding(inner) {
                 return encode(format!("is a list whose items {}", describe_trouble(inner)));
@@ -428,7 +435,11 @@ impl HuggingFace {
         let mut y = String::from("---\n");
         y.push_str("task_categories:\n- reinforcement-learning\n");
         let _ = writeln!(y, "size_categories:\n- {}", size_category(s.total_examples));
-        let _ = writeln!(y, "pretty_name: {}", yaml_str(&format!("Agent memory {policy} policy decisions")));
+        let _ = writeln!(
+            y,
+            "pretty_name: {}",
+            yaml_str(&format!("Agent memory {policy} policy decisions"))
+        );
         y.push_str("tags:\n- agent-memory\n- rlx\n");
         y.push_str("configs:\n- config_name: default\n  data_files:\n");
         for (split, _) in splits {
@@ -448,7 +459,13 @@ impl HuggingFace {
             .input_stats
             .as_ref()
             .and_then(|st| st.get("dateRange"))
-            .and_then(|d| Some(format!("{} to {}", d.get("start")?.as_str()?, d.get("end")?.as_str()?)))
+            .and_then(|d| {
+                Some(format!(
+                    "{} to {}",
+                    d.get("start")?.as_str()?,
+                    d.get("end")?.as_str()?
+                ))
+            })
             .unwrap_or_else(|| "not given by the input".into());
         let _ = write!(
             y,
@@ -469,10 +486,19 @@ impl HuggingFace {
             s.seed, s.exported_at
         );
         y.push_str("## Loading\n\nThe card above declares every split and the full schema, so the directory loads as it is:\n\n```python\nfrom datasets import load_dataset\n\nds = load_dataset(\"path/to/this/directory\")\n");
-        let _ = writeln!(y, "print(ds[\"{}\"][0])\n```\n", hf_split_name(splits.first().map(|s| s.0).unwrap_or(Split::Train)));
+        let _ = writeln!(
+            y,
+            "print(ds[\"{}\"][0])\n```\n",
+            hf_split_name(splits.first().map(|s| s.0).unwrap_or(Split::Train))
+        );
         y.push_str("or, file by file:\n\n```python\nds = load_dataset(\"json\", data_files={\n");
         for (split, _) in splits {
-            let _ = writeln!(y, "    \"{}\": \"{}\",", hf_split_name(*split), out.data_name(&split_file(*split)));
+            let _ = writeln!(
+                y,
+                "    \"{}\": \"{}\",",
+                hf_split_name(*split),
+                out.data_name(&split_file(*split))
+            );
         }
         y.push_str("})\n```\n\nUse `load_dataset`, not `load_from_disk`: `dataset_dict.json` here is a split manifest, not a `save_to_disk` directory.\n\n");
         y.push_str(
@@ -512,8 +538,12 @@ mod tests {
 
     #[test]
     fn conflicting_fields_are_encoded_and_named() {
-        let a = Schema::of_value(&json!({"state": {"x": 1, "tags": ["a"]}, "action": {"d": "s"}, "reward": 1, "metadata": {"v": "high"}}));
-        let b = Schema::of_value(&json!({"state": {"x": 0.5, "tags": []}, "action": {"d": "s"}, "reward": 0.5, "metadata": {"v": 0.5}}));
+        let a = Schema::of_value(
+            &json!({"state": {"x": 1, "tags": ["a"]}, "action": {"d": "s"}, "reward": 1, "metadata": {"v": "high"}}),
+        );
+        let b = Schema::of_value(
+            &json!({"state": {"x": 0.5, "tags": []}, "action": {"d": "s"}, "reward": 0.5, "metadata": {"v": 0.5}}),
+        );
         let d = declare(&a.merge(b), true);
         assert_eq!(d.encoded.len(), 1);
         assert_eq!(d.encoded[0].0, ["metadata", "v"]);
@@ -527,8 +557,14 @@ mod tests {
 
     #[test]
     fn lists_of_structs_use_the_list_shorthand() {
-        let f = Feature::List(Box::new(Feature::Struct(vec![("a".into(), Feature::Value("int64"))])));
-        assert_eq!(feature_json(&f), json!([{"a": {"dtype": "int64", "_type": "Value"}}]));
+        let f = Feature::List(Box::new(Feature::Struct(vec![(
+            "a".into(),
+            Feature::Value("int64"),
+        )])));
+        assert_eq!(
+            feature_json(&f),
+            json!([{"a": {"dtype": "int64", "_type": "Value"}}])
+        );
         let g = Feature::List(Box::new(Feature::Value("string")));
         assert_eq!(feature_json(&g)["_type"], "Sequence");
     }

@@ -115,7 +115,11 @@ fn readme(config: &WriterConfig, result: &ExportResult, out: &OutputDir) -> Stri
         s.validation_examples,
         s.eval_examples,
         s.seed,
-        if s.shuffled { "shuffled" } else { "input order" },
+        if s.shuffled {
+            "shuffled"
+        } else {
+            "input order"
+        },
         if s.kept_input_split {
             "the input's own split".to_string()
         } else {

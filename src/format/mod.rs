@@ -218,7 +218,9 @@ impl fmt::Display for FormatReason {
             FormatReason::Flag => f.write_str("--format"),
             FormatReason::Ending(e) => write!(f, "the output name ends with {e}"),
             FormatReason::Word(w) => write!(f, "the output name contains the word \"{w}\""),
-            FormatReason::Default => f.write_str("the default: no --format and no format word in the output name"),
+            FormatReason::Default => {
+                f.write_str("the default: no --format and no format word in the output name")
+            }
         }
     }
 }

@@ -97,9 +97,7 @@ fn over_limit_warning(location: &Location, tokens: u64, model: Model) -> Warning
 }
 
 /// Pull up to `BATCH` examples from the stream.
-fn next_batch(
-    examples: &mut dyn ExampleStream,
-) -> anyhow::Result<Vec<(Location, Example)>> {
+fn next_batch(examples: &mut dyn ExampleStream) -> anyhow::Result<Vec<(Location, Example)>> {
     let mut batch = Vec::with_capacity(BATCH);
     while batch.len() < BATCH {
         match examples.next_example() {
@@ -174,7 +172,9 @@ impl FormatWriter for OpenAi {
             for ((location, _), (line, tokens)) in batch.iter().zip(rendered) {
                 if tokens > model.limit {
                     self.dropped += 1;
-                    outcome.dropped.push(over_limit_warning(location, tokens, model));
+                    outcome
+                        .dropped
+                        .push(over_limit_warning(location, tokens, model));
                     continue;
                 }
                 file.write_all(line.as_bytes())
@@ -236,7 +236,10 @@ impl FormatWriter for OpenAi {
         let mut text = serde_json::to_string_pretty(&metadata)?;
         text.push('\n');
         out.write_doc("metadata.json", &text)?;
-        out.write_doc("USAGE.md", &usage(result, out, model, self.dropped, &sorted))?;
+        out.write_doc(
+            "USAGE.md",
+            &usage(result, out, model, self.dropped, &sorted),
+        )?;
         Ok(warnings)
     }
 }
@@ -262,7 +265,13 @@ fn token_stats(sorted: &[u32]) -> serde_json::Value {
     })
 }
 
-fn usage(result: &ExportResult, out: &OutputDir, model: Model, dropped: u64, sorted: &[u32]) -> String {
+fn usage(
+    result: &ExportResult,
+    out: &OutputDir,
+    model: Model,
+    dropped: u64,
+    sorted: &[u32],
+) -> String {
     let s = &result.stats;
     let train = out.data_name("train.jsonl");
     let eval = if s.eval_examples > 0 {

@@ -1,0 +1,73 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_rlx_global_optspecs
+    string join \n h/help V/version
+end
+
+function __fish_rlx_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_rlx_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_rlx_using_subcommand
+    set -l cmd (__fish_rlx_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c rlx -n "__fish_rlx_needs_command" -s h -l help -d 'Print help'
+complete -c rlx -n "__fish_rlx_needs_command" -s V -l version -d 'Print version'
+complete -c rlx -n "__fish_rlx_needs_command" -f -a "export" -d 'Shuffle, split, validate and write a dataset in one or every format'
+complete -c rlx -n "__fish_rlx_needs_command" -f -a "validate" -d 'Run every check `export` would, and write nothing'
+complete -c rlx -n "__fish_rlx_needs_command" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c rlx -n "__fish_rlx_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c rlx -n "__fish_rlx_using_subcommand export" -s o -l output -d 'Output directory. It is written atomically and must not exist or be empty, unless --force' -r -F
+complete -c rlx -n "__fish_rlx_using_subcommand export" -s f -l format -d 'Output format [default: inferred from the output directory\'s name, else jsonl]. `all` writes every format into DIR/<format>/' -r
+complete -c rlx -n "__fish_rlx_using_subcommand export" -l seed -d 'Seed of the ChaCha20 shuffle' -r
+complete -c rlx -n "__fish_rlx_using_subcommand export" -l split-ratio -d 'Share of examples for the eval split, in [0, 1) [default: 0.2]. Given explicitly, it also re-splits a pre-split {"train","eval"} input' -r
+complete -c rlx -n "__fish_rlx_using_subcommand export" -l validation-ratio -d 'Share of examples for a validation split, in [0, 1); split + validation must be < 1' -r
+complete -c rlx -n "__fish_rlx_using_subcommand export" -l max-examples -d 'Keep at most N examples, shared among the splits in proportion to their sizes' -r
+complete -c rlx -n "__fish_rlx_using_subcommand export" -l model -d 'Model whose tokenizer and training-example token limit `--format openai` applies' -r
+complete -c rlx -n "__fish_rlx_using_subcommand export" -l anthropic-style -d 'Line style of `--format anthropic`: legacy {"prompt","completion"} with the exact Human/Assistant separators, or Bedrock {"system","messages"} for Claude fine-tuning' -r -f -a "legacy\t'{"prompt":"\\n\\nHuman: …\\n\\nAssistant:","completion":" …"}'
+bedrock\t'{"system":…,"messages":[user, assistant]} as Bedrock\'s Claude 3 Haiku fine-tuning reads'"
+complete -c rlx -n "__fish_rlx_using_subcommand export" -l policy -d 'Policy of the examples; detected from the state\'s shape when absent (contextFeatures+memoryState+contentFeatures → extraction, queryFeatures → retrieval, groupFeatures → consolidation)' -r -f -a "extraction\t'store, skip or defer what a conversation said'
+retrieval\t'whether and where to search memory'
+consolidation\t'merge, dedupe, archive, abstract or keep memory entries'"
+complete -c rlx -n "__fish_rlx_using_subcommand export" -l threads -d 'Worker threads for parsing and rendering [default: all cores]. The output is byte-identical whatever the number' -r
+complete -c rlx -n "__fish_rlx_using_subcommand export" -l no-shuffle -d 'Keep the input order instead of shuffling'
+complete -c rlx -n "__fish_rlx_using_subcommand export" -l no-metadata -d 'Leave each example\'s `metadata` out of every format'
+complete -c rlx -n "__fish_rlx_using_subcommand export" -l compress -d 'Gzip every data file (train.jsonl.gz, ...); README and guide files stay plain'
+complete -c rlx -n "__fish_rlx_using_subcommand export" -l force -d 'Replace a non-empty output directory. The old one survives any failure'
+complete -c rlx -n "__fish_rlx_using_subcommand export" -l skip-invalid -d 'Drop invalid examples instead of failing; each is counted, warned about and written with its location and reason to DIR/rejected.jsonl'
+complete -c rlx -n "__fish_rlx_using_subcommand export" -l no-formula-escape -d 'Write CSV string cells as they are, without the `\'` that stops spreadsheets from running cells that start with = + - @ tab CR LF as formulas'
+complete -c rlx -n "__fish_rlx_using_subcommand export" -l json -d 'Print the result as one JSON object on stdout instead of the human summary'
+complete -c rlx -n "__fish_rlx_using_subcommand export" -s q -l quiet -d 'Print nothing but errors (no progress bar, no summary)'
+complete -c rlx -n "__fish_rlx_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c rlx -n "__fish_rlx_using_subcommand export" -s V -l version -d 'Print version'
+complete -c rlx -n "__fish_rlx_using_subcommand validate" -s f -l format -d 'Also run the checks this format needs (prompt fields for openai/anthropic, token limits for openai)' -r
+complete -c rlx -n "__fish_rlx_using_subcommand validate" -l model -d 'Model whose tokenizer and token limit the openai checks apply' -r
+complete -c rlx -n "__fish_rlx_using_subcommand validate" -l check-file -d 'Check an already written platform file instead of an rlx input: an OpenAI chat fine-tuning JSONL or a Bedrock Claude JSONL' -r -f -a "openai\t'OpenAI chat fine-tuning JSONL ({"messages":[…]})'
+bedrock\t'Amazon Bedrock Claude fine-tuning JSONL ({"system","messages"})'"
+complete -c rlx -n "__fish_rlx_using_subcommand validate" -l policy -d 'Policy of the examples; detected from the state\'s shape when absent (contextFeatures+memoryState+contentFeatures → extraction, queryFeatures → retrieval, groupFeatures → consolidation)' -r -f -a "extraction\t'store, skip or defer what a conversation said'
+retrieval\t'whether and where to search memory'
+consolidation\t'merge, dedupe, archive, abstract or keep memory entries'"
+complete -c rlx -n "__fish_rlx_using_subcommand validate" -l threads -d 'Worker threads for parsing and rendering [default: all cores]. The output is byte-identical whatever the number' -r
+complete -c rlx -n "__fish_rlx_using_subcommand validate" -l json -d 'Print the result as one JSON object on stdout instead of the human summary'
+complete -c rlx -n "__fish_rlx_using_subcommand validate" -s q -l quiet -d 'Print nothing but errors (no progress bar, no summary)'
+complete -c rlx -n "__fish_rlx_using_subcommand validate" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c rlx -n "__fish_rlx_using_subcommand validate" -s V -l version -d 'Print version'
+complete -c rlx -n "__fish_rlx_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c rlx -n "__fish_rlx_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c rlx -n "__fish_rlx_using_subcommand help; and not __fish_seen_subcommand_from export validate completions help" -f -a "export" -d 'Shuffle, split, validate and write a dataset in one or every format'
+complete -c rlx -n "__fish_rlx_using_subcommand help; and not __fish_seen_subcommand_from export validate completions help" -f -a "validate" -d 'Run every check `export` would, and write nothing'
+complete -c rlx -n "__fish_rlx_using_subcommand help; and not __fish_seen_subcommand_from export validate completions help" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c rlx -n "__fish_rlx_using_subcommand help; and not __fish_seen_subcommand_from export validate completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
