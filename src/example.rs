@@ -52,9 +52,14 @@ impl Policy {
     /// Detect the policy from the state's top-level keys. Retrieval states also carry
     /// `contextFeatures`, so the more specific signatures are tried first.
     pub fn detect(state: &Map<String, Value>) -> Option<Policy> {
+        Policy::detect_by(|k| state.contains_key(k))
+    }
+
+    /// `detect` over any view of the state's keys.
+    pub fn detect_by(has_key: impl Fn(&str) -> bool) -> Option<Policy> {
         [Policy::Retrieval, Policy::Consolidation, Policy::Extraction]
             .into_iter()
-            .find(|p| p.signature().iter().all(|k| state.contains_key(*k)))
+            .find(|p| p.signature().iter().all(|k| has_key(k)))
     }
 
     pub fn describe_signatures() -> String {

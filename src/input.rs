@@ -831,6 +831,12 @@ pub fn parse_example(bytes: &[u8], location: &Location) -> Result<Example, Parse
 
 /// Parse bytes as one JSON value with messages that say what was found.
 pub fn parse_json(bytes: &[u8], location: &Location) -> Result<Value, ParseFailure> {
+    check_utf8(bytes, location)?;
+    serde_json::from_slice::<Value>(bytes).map_err(|e| json_failure(bytes, &e, location))
+}
+
+/// Check that bytes are UTF-8, naming the first bad byte.
+pub fn check_utf8(bytes: &[u8], location: &Location) -> Result<(), ParseFailure> {
     if let Err(e) = std::str::from_utf8(bytes) {
         let at = e.valid_up_to();
         let (line, column) = line_col(bytes, at, location);
@@ -843,17 +849,18 @@ pub fn parse_json(bytes: &[u8], location: &Location) -> Result<Value, ParseFailu
             ),
         });
     }
-    serde_json::from_slice::<Value>(bytes).map_err(|e| {
-        let (rel_line, rel_col) = (e.line(), e.column());
-        let at = offset_of(bytes, rel_line, rel_col);
-        let (line, column) = line_col(bytes, at, location);
-        let message = describe_json_error(bytes, at, &e);
-        ParseFailure {
-            line: Some(line),
-            column: Some(column),
-            message,
-        }
-    })
+    Ok(())
+}
+
+/// A serde_json error on an example's bytes, with the absolute line and column.
+pub fn json_failure(bytes: &[u8], e: &serde_json::Error, location: &Location) -> ParseFailure {
+    let at = offset_of(bytes, e.line(), e.column());
+    let (line, column) = line_col(bytes, at, location);
+    ParseFailure {
+        line: Some(line),
+        column: Some(column),
+        message: describe_json_error(bytes, at, e),
+    }
 }
 
 /// Byte offset of serde_json's (line, column) position (1-based; column counts bytes).

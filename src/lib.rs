@@ -17,6 +17,7 @@ pub mod prompt;
 pub mod schema;
 pub mod split;
 pub mod summary;
+pub mod text;
 pub mod tokens;
 pub mod validate;
 

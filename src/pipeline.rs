@@ -7,12 +7,16 @@ use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::ops::Range;
 
+use serde_json::{Map, Value};
+
 use crate::example::{Example, Policy, Split};
 use crate::format::ExampleStream;
 use crate::input::{self, Location, Origin, ScanSummary, Shape, Source, Span};
 use crate::parallel;
 use crate::progress::Progress;
+use crate::prompt;
 use crate::schema::{Schema, ShapeTable};
+use crate::text::{self, ExampleText, RawMap, TextError};
 use crate::split::{self, Ratio, SplitSizes};
 use crate::validate::{self, Checks, RewardRange, Warning};
 
@@ -321,26 +325,53 @@ fn check_bytes(
             None,
         ));
     };
-    let example = input::parse_example(bytes, location).map_err(|f| {
+    let syntax = |f: input::ParseFailure| {
         let mut at = location.clone();
         if let Some(line) = f.line {
             at.line = line;
             at.column = f.column;
         }
         (at, f.message, None)
-    })?;
-    let policy = validate::check_example(&example, &options.checks)
-        .map_err(|r| (location.clone(), r, Policy::detect(&example.state)))?;
-    let action_value = example
-        .action
+    };
+    input::check_utf8(bytes, location).map_err(syntax)?;
+    let text = match ExampleText::parse(bytes) {
+        Ok(t) => t,
+        Err(TextError::Json(e)) => return Err(syntax(input::json_failure(bytes, &e, location))),
+        Err(TextError::Shape(e)) => return Err((location.clone(), e.0, None)),
+    };
+    if text::max_depth(bytes) > input::MAX_DEPTH {
+        return Err((
+            location.clone(),
+            format!(
+                "nesting is deeper than {} levels; expected an example nested at most {} deep",
+                input::MAX_DEPTH,
+                input::MAX_DEPTH
+            ),
+            None,
+        ));
+    }
+    let fail = |reason: String, detected: Option<Policy>| (location.clone(), reason, detected);
+    let state = RawMap::parse(text.state).map_err(|e| fail(e.to_string(), None))?;
+    let detected = Policy::detect_by(|k| state.contains_key(k));
+    let policy = validate::check_policy(detected, || validate::keys_of(state.keys()), &options.checks)
+        .map_err(|r| fail(r, detected))?;
+    let action: Map<String, Value> =
+        serde_json::from_str(text.action.get()).map_err(|e| fail(e.to_string(), detected))?;
+    validate::check_action(policy, &action).map_err(|r| fail(r, detected))?;
+    if options.checks.needs_prompt_fields {
+        let full: Map<String, Value> =
+            serde_json::from_str(text.state.get()).map_err(|e| fail(e.to_string(), detected))?;
+        prompt::check_state_fields(policy, &full).map_err(|r| fail(r, detected))?;
+    }
+    let action_value = action
         .get(policy.action_key())
         .and_then(|v| v.as_str())
         .map(str::to_string);
     Ok(Facts {
         policy,
-        reward: example.reward_f64(),
-        print: validate::fingerprint(&example),
-        shape: options.collect_shapes.then(|| Schema::of_example(&example)),
+        reward: text.reward_value,
+        print: text.fingerprint(),
+        shape: options.collect_shapes.then(|| text.schema()),
         action_value,
     })
 }
@@ -519,6 +550,25 @@ impl ExampleStream for SpanStream<'_> {
         let item = self.ready.pop_front()?;
         self.progress.inc(1);
         Some(Ok(item))
+    }
+
+    fn next_text(&mut self, buf: &mut Vec<u8>) -> Option<anyhow::Result<Location>> {
+        // Examples already parsed into the batch are not re-read.
+        if let Some((location, example)) = self.ready.pop_front() {
+            self.progress.inc(1);
+            buf.clear();
+            let written = crate::format::jsonl::write_record(buf, &example, "nextState", true);
+            return Some(written.map(|_| location).map_err(anyhow::Error::from));
+        }
+        let &id = self.ids.get(self.next)?;
+        self.next += 1;
+        let entry = &self.entries[id as usize];
+        self.progress.inc(1);
+        Some(
+            self.source
+                .read_span(entry.span, buf)
+                .map(|_| entry.location(self.source)),
+        )
     }
 
     fn total(&self) -> u64 {

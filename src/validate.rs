@@ -2,9 +2,7 @@
 //! disagree: per example, a `Rejection` (this example cannot be written) or nothing; over
 //! the whole input, `Warning`s (keep going, but say so).
 
-use std::collections::hash_map::DefaultHasher;
 use std::fmt;
-use std::hash::{Hash, Hasher};
 
 use serde_json::{Map, Value};
 
@@ -154,37 +152,45 @@ pub struct Checks {
     pub needs_prompt_fields: bool,
 }
 
-/// Check one example against the policy (given or detected so far). Returns the
-/// example's policy.
+/// Check one example against the policy. Returns the example's policy.
 pub fn check_example(example: &Example, checks: &Checks) -> Result<Policy, String> {
-    let detected = Policy::detect(&example.state);
-    let policy = match (checks.policy, detected) {
-        (Some(wanted), Some(found)) if wanted != found => return Err(format!(
-            "state is a {found} state (it has {}); expected a {wanted} state (--policy {wanted})",
-            found.signature().join("+")
-        )),
-        (Some(wanted), None) => {
-            return Err(format!(
-                "state has none of {} ({}); expected a {wanted} state",
-                wanted.signature().join("+"),
-                keys_of(&example.state)
-            ))
-        }
-        (Some(wanted), Some(_)) => wanted,
-        (None, None) => {
-            return Err(format!(
-                "state matches no policy (its keys: {}); expected one of {} (or pass --policy)",
-                keys_of(&example.state),
-                Policy::describe_signatures()
-            ))
-        }
-        (None, Some(found)) => found,
-    };
+    let policy = check_policy(
+        Policy::detect(&example.state),
+        || keys_of(example.state.keys().map(String::as_str)),
+        checks,
+    )?;
     check_action(policy, &example.action)?;
     if checks.needs_prompt_fields {
         prompt::check_state_fields(policy, &example.state)?;
     }
     Ok(policy)
+}
+
+/// The example's policy from what its state looks like and what --policy says.
+/// `state_keys` describes the state's keys for messages.
+pub fn check_policy(
+    detected: Option<Policy>,
+    state_keys: impl Fn() -> String,
+    checks: &Checks,
+) -> Result<Policy, String> {
+    match (checks.policy, detected) {
+        (Some(wanted), Some(found)) if wanted != found => Err(format!(
+            "state is a {found} state (it has {}); expected a {wanted} state (--policy {wanted})",
+            found.signature().join("+")
+        )),
+        (Some(wanted), None) => Err(format!(
+            "state has none of {} ({}); expected a {wanted} state",
+            wanted.signature().join("+"),
+            state_keys()
+        )),
+        (Some(wanted), Some(_)) => Ok(wanted),
+        (None, None) => Err(format!(
+            "state matches no policy (its keys: {}); expected one of {} (or pass --policy)",
+            state_keys(),
+            Policy::describe_signatures()
+        )),
+        (None, Some(found)) => Ok(found),
+    }
 }
 
 /// Without --policy, every example must have the policy of the first valid one.
@@ -197,17 +203,18 @@ pub fn check_same_policy(found: Policy, first: Policy, first_at: &Location) -> R
     ))
 }
 
-fn keys_of(map: &Map<String, Value>) -> String {
-    if map.is_empty() {
+/// Up to six keys, for messages.
+pub fn keys_of<'k>(keys: impl Iterator<Item = &'k str>) -> String {
+    let all: Vec<&str> = keys.collect();
+    if all.is_empty() {
         return "none".into();
     }
-    let keys: Vec<&str> = map.keys().map(String::as_str).take(6).collect();
-    let more = if map.len() > 6 { ", …" } else { "" };
-    format!("{}{more}", keys.join(", "))
+    let more = if all.len() > 6 { ", …" } else { "" };
+    format!("{}{more}", all[..all.len().min(6)].join(", "))
 }
 
 /// The action must carry the policy's own key with the right type.
-fn check_action(policy: Policy, action: &Map<String, Value>) -> Result<(), String> {
+pub fn check_action(policy: Policy, action: &Map<String, Value>) -> Result<(), String> {
     let key = policy.action_key();
     match (policy, action.get(key)) {
         (_, None) => {
@@ -275,58 +282,6 @@ impl RewardRange {
             max: self.max,
             first: self.first.clone().unwrap_or_default(),
         })
-    }
-}
-
-/// A 64-bit fingerprint of (state, action, reward) that ignores key order and number
-/// spelling (`0.5` = `0.50`), for duplicate detection without holding examples.
-pub fn fingerprint(example: &Example) -> u64 {
-    let mut h = DefaultHasher::new();
-    hash_map(&example.state, &mut h);
-    hash_map(&example.action, &mut h);
-    example.reward_f64().to_bits().hash(&mut h);
-    h.finish()
-}
-
-fn hash_map(map: &Map<String, Value>, h: &mut DefaultHasher) {
-    let mut keys: Vec<&String> = map.keys().collect();
-    keys.sort_unstable();
-    h.write_usize(keys.len());
-    for k in keys {
-        k.hash(h);
-        hash_value(&map[k.as_str()], h);
-    }
-}
-
-fn hash_value(v: &Value, h: &mut DefaultHasher) {
-    match v {
-        Value::Null => h.write_u8(0),
-        Value::Bool(b) => {
-            h.write_u8(1);
-            b.hash(h);
-        }
-        Value::Number(n) => {
-            h.write_u8(2);
-            match n.as_f64() {
-                Some(x) if x.is_finite() => (x + 0.0).to_bits().hash(h),
-                _ => n.to_string().hash(h),
-            }
-        }
-        Value::String(s) => {
-            h.write_u8(3);
-            s.hash(h);
-        }
-        Value::Array(a) => {
-            h.write_u8(4);
-            h.write_usize(a.len());
-            for x in a {
-                hash_value(x, h);
-            }
-        }
-        Value::Object(m) => {
-            h.write_u8(5);
-            hash_map(m, h);
-        }
     }
 }
 
@@ -420,19 +375,13 @@ mod tests {
     }
 
     #[test]
-    fn duplicates_ignore_key_order_and_number_spelling() {
-        let a = ex(json!({"state":{"a":1,"b":0.5},"action":{"x":1},"reward":0.5}));
-        let b: Value =
-            serde_json::from_str(r#"{"state":{"b":0.50,"a":1},"action":{"x":1},"reward":0.5}"#)
-                .unwrap();
-        let b = ex(b);
-        assert_eq!(fingerprint(&a), fingerprint(&b));
-        let mut prints = vec![(fingerprint(&a), 0), (7, 1), (fingerprint(&b), 2)];
+    fn duplicates_name_the_earliest_repeat() {
+        let mut prints = vec![(5, 0), (7, 1), (5, 2), (7, 3), (5, 4)];
         let w = find_duplicates(&mut prints, |i| format!("line {}", i + 1)).unwrap();
         assert_eq!(
             w,
             Warning::Duplicates {
-                copies: 1,
+                copies: 3,
                 first: "line 1".into(),
                 first_copy: "line 3".into()
             }

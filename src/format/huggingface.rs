@@ -18,6 +18,7 @@ use crate::example::{Example, Split};
 use crate::output::OutputDir;
 use crate::schema::Schema;
 use crate::summary::ExportResult;
+use crate::text::ExampleText;
 use crate::validate::Warning;
 
 /// A `datasets` feature type.
@@ -285,15 +286,28 @@ impl FormatWriter for HuggingFace {
             bytes: 0,
         };
         let mut written = 0;
-        while let Some(item) = examples.next_example() {
-            let (_, mut ex) = item?;
-            if !self.declared.encoded.is_empty() {
-                encode_paths(&mut ex, &self.declared.encoded);
+        if self.declared.encoded.is_empty() {
+            // Every value is declared as it is: copy the text through.
+            let mut buf = Vec::new();
+            while let Some(item) = examples.next_text(&mut buf) {
+                let location = item?;
+                let text = ExampleText::parse(&buf).map_err(|_| {
+                    anyhow::anyhow!("{location}: the input changed while rlx was reading it")
+                })?;
+                text.write_compact(&mut counting, "next_state", self.config.include_metadata, false)
+                    .and_then(|_| counting.write_all(b"\n"))
+                    .with_context(|| format!("writing {relative}"))?;
+                written += 1;
             }
-            write_record(&mut counting, &ex, "next_state", false)
-                .and_then(|_| counting.write_all(b"\n"))
-                .with_context(|| format!("writing {relative}"))?;
-            written += 1;
+        } else {
+            while let Some(item) = examples.next_example() {
+                let (_, mut ex) = item?;
+                encode_paths(&mut ex, &self.declared.encoded);
+                write_record(&mut counting, &ex, "next_state", false)
+                    .and_then(|_| counting.write_all(b"\n"))
+                    .with_context(|| format!("writing {relative}"))?;
+                written += 1;
+            }
         }
         self.split_bytes[split as usize] = counting.bytes;
         file.finish()?;

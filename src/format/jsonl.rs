@@ -10,6 +10,7 @@ use super::{ExampleStream, FormatWriter, SplitOutcome, WriterConfig};
 use crate::example::{Example, Split};
 use crate::output::OutputDir;
 use crate::summary::ExportResult;
+use crate::text::ExampleText;
 use crate::validate::Warning;
 
 pub struct Jsonl {
@@ -69,9 +70,13 @@ impl FormatWriter for Jsonl {
     ) -> anyhow::Result<SplitOutcome> {
         let mut file = out.create_data(&file_name(split))?;
         let mut written = 0;
-        while let Some(item) = examples.next_example() {
-            let (_, ex) = item?;
-            write_record(&mut file, &ex, "nextState", true)
+        let mut buf = Vec::new();
+        while let Some(item) = examples.next_text(&mut buf) {
+            let location = item?;
+            let text = ExampleText::parse(&buf).map_err(|_| {
+                anyhow::anyhow!("{location}: the input changed while rlx was reading it")
+            })?;
+            text.write_compact(&mut file, "nextState", self.config.include_metadata, true)
                 .and_then(|_| file.write_all(b"\n"))
                 .with_context(|| format!("writing {}", file.relative))?;
             written += 1;

@@ -26,6 +26,9 @@ pub mod openai;
 /// Examples handed to a writer one at a time, in their final order.
 pub trait ExampleStream {
     fn next_example(&mut self) -> Option<anyhow::Result<(Location, Example)>>;
+    /// The next example's input text, already validated, into `buf`: for formats that
+    /// pass examples through without building `Value`s (see `text::ExampleText`).
+    fn next_text(&mut self, buf: &mut Vec<u8>) -> Option<anyhow::Result<Location>>;
     /// How many examples this stream holds in all.
     fn total(&self) -> u64;
 }

@@ -1,0 +1,496 @@
+//! An example as text: the top-level parts of an example borrowed from the input bytes
+//! (`&RawValue`s), checked without building a tree. The scan pass and the formats that
+//! pass examples through unchanged (jsonl, huggingface) work on this view, so their
+//! cost is a syntax check and a copy rather than a parse into `Value`s and back.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::hash::Hasher;
+use std::io::{self, Write};
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
+use serde_json::value::RawValue;
+use serde_json::Value;
+
+use crate::example::{describe_value, quote_cut, ShapeError};
+use crate::schema::Schema;
+
+/// The key serde_json uses to hand an arbitrary-precision number to a visitor.
+const NUMBER_TOKEN: &str = "$serde_json::private::Number";
+
+/// A string key, borrowed when it has no escapes.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string key")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_string())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(KeyVisitor)
+    }
+}
+
+/// An object's members, values left as text. A repeated key keeps its last value, as
+/// `serde_json::Map` does.
+pub struct RawMap<'a>(pub Vec<(Cow<'a, str>, &'a RawValue)>);
+
+impl<'a> RawMap<'a> {
+    pub fn get(&self, key: &str) -> Option<&'a RawValue> {
+        self.0.iter().rev().find(|(k, _)| k == key).map(|(_, v)| *v)
+    }
+
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.0.iter().any(|(k, _)| k == key)
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|(k, _)| k.as_ref())
+    }
+
+    pub fn parse(raw: &'a RawValue) -> Result<RawMap<'a>, serde_json::Error> {
+        serde_json::from_str(raw.get())
+    }
+}
+
+impl<'de> Deserialize<'de> for RawMap<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct MapVisitor;
+        impl<'de> Visitor<'de> for MapVisitor {
+            type Value = RawMap<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawMap<'de>, A::Error> {
+                let mut members = Vec::with_capacity(8);
+                while let Some(key) = map.next_key::<Key<'de>>()? {
+                    let value: &'de RawValue = map.next_value()?;
+                    members.push((key.0, value));
+                }
+                Ok(RawMap(members))
+            }
+        }
+        d.deserialize_map(MapVisitor)
+    }
+}
+
+/// The first non-whitespace byte of a raw value.
+fn first_byte(raw: &RawValue) -> u8 {
+    raw.get().bytes().next().unwrap_or(b' ')
+}
+
+fn describe_raw(raw: &RawValue) -> String {
+    match serde_json::from_str::<Value>(raw.get()) {
+        Ok(v) => describe_value(&v),
+        Err(_) => quote_cut(raw.get(), true),
+    }
+}
+
+/// An example's parts, borrowed from its bytes.
+pub struct ExampleText<'a> {
+    pub state: &'a RawValue,
+    pub action: &'a RawValue,
+    pub reward: &'a RawValue,
+    pub next_state: Option<&'a RawValue>,
+    pub metadata: Option<&'a RawValue>,
+    /// Keys beyond the five above, in input order.
+    pub extra: Vec<(Cow<'a, str>, &'a RawValue)>,
+    pub reward_value: f64,
+}
+
+/// Why bytes are not an example: invalid JSON (with serde_json's error) or a wrong shape.
+pub enum TextError {
+    Json(serde_json::Error),
+    Shape(ShapeError),
+}
+
+impl<'a> ExampleText<'a> {
+    /// Parse and check the shape every format needs (the same rules and messages as
+    /// `Example::from_value`).
+    pub fn parse(bytes: &'a [u8]) -> Result<ExampleText<'a>, TextError> {
+        let first = bytes.iter().find(|b| !b.is_ascii_whitespace()).copied();
+        if first != Some(b'{') {
+            let v: Value = serde_json::from_slice(bytes).map_err(TextError::Json)?;
+            return Err(TextError::Shape(ShapeError(format!(
+                "found {}; expected an example object {{\"state\", \"action\", \"reward\"}}",
+                describe_value(&v)
+            ))));
+        }
+        let map: RawMap<'a> = serde_json::from_slice(bytes).map_err(TextError::Json)?;
+        let shape = |s: String| TextError::Shape(ShapeError(s));
+        let object = |key: &str, required: bool| -> Result<Option<&'a RawValue>, TextError> {
+            match map.get(key) {
+                None if required => Err(shape(format!("has no \"{key}\"; expected an object"))),
+                None => Ok(None),
+                Some(v) if first_byte(v) == b'{' => Ok(Some(v)),
+                Some(v) if !required && v.get() == "null" => Ok(None),
+                Some(v) => Err(shape(format!(
+                    "\"{key}\" is {}; expected an object",
+                    describe_raw(v)
+                ))),
+            }
+        };
+        let state = object("state", true)?.expect("required parts are present");
+        let action = object("action", true)?.expect("required parts are present");
+        let reward = map
+            .get("reward")
+            .ok_or_else(|| shape("has no \"reward\"; expected a finite number".into()))?;
+        let b = first_byte(reward);
+        if !(b == b'-' || b.is_ascii_digit()) {
+            return Err(shape(format!(
+                "\"reward\" is {}; expected a finite number",
+                describe_raw(reward)
+            )));
+        }
+        let reward_value: f64 = reward.get().parse().unwrap_or(f64::INFINITY);
+        if !reward_value.is_finite() {
+            return Err(shape(format!(
+                "\"reward\" is {}, which is not a finite double; expected a finite number",
+                quote_cut(reward.get(), false)
+            )));
+        }
+        let next_state = object("nextState", false)?;
+        let metadata = object("metadata", false)?;
+        let mut extra: Vec<(Cow<'a, str>, &'a RawValue)> = Vec::new();
+        for (k, v) in &map.0 {
+            if matches!(
+                k.as_ref(),
+                "state" | "action" | "reward" | "nextState" | "metadata"
+            ) {
+                continue;
+            }
+            match extra.iter_mut().find(|(ek, _)| ek == k) {
+                Some(slot) => slot.1 = v,
+                None => extra.push((k.clone(), v)),
+            }
+        }
+        Ok(ExampleText {
+            state,
+            action,
+            reward,
+            next_state,
+            metadata,
+            extra,
+            reward_value,
+        })
+    }
+
+    /// The union-schema shape of this example (see `Schema::of_example`).
+    pub fn schema(&self) -> Schema {
+        let mut fields = vec![
+            ("state".to_string(), schema_of(self.state)),
+            ("action".to_string(), schema_of(self.action)),
+            ("reward".to_string(), schema_of(self.reward)),
+        ];
+        if let Some(ns) = self.next_state {
+            fields.push(("nextState".to_string(), schema_of(ns)));
+        }
+        if let Some(m) = self.metadata {
+            fields.push(("metadata".to_string(), schema_of(m)));
+        }
+        for (k, v) in &self.extra {
+            fields.push((k.to_string(), schema_of(v)));
+        }
+        Schema::Struct(fields)
+    }
+
+    /// Write the example as one compact object with keys in the order state, action,
+    /// reward, nextState (named `next_state_key`), metadata (unless `with_metadata` is
+    /// false), then, with `with_extra`, the other keys. Values are copied as written.
+    pub fn write_compact(
+        &self,
+        w: &mut dyn Write,
+        next_state_key: &str,
+        with_metadata: bool,
+        with_extra: bool,
+    ) -> io::Result<()> {
+        w.write_all(b"{\"state\":")?;
+        write_minified(w, self.state)?;
+        w.write_all(b",\"action\":")?;
+        write_minified(w, self.action)?;
+        w.write_all(b",\"reward\":")?;
+        w.write_all(self.reward.get().as_bytes())?;
+        if let Some(ns) = self.next_state {
+            write!(w, ",\"{next_state_key}\":")?;
+            write_minified(w, ns)?;
+        }
+        if with_metadata {
+            if let Some(m) = self.metadata {
+                w.write_all(b",\"metadata\":")?;
+                write_minified(w, m)?;
+            }
+        }
+        if with_extra {
+            for (k, v) in &self.extra {
+                w.write_all(b",")?;
+                serde_json::to_writer(&mut *w, k.as_ref())?;
+                w.write_all(b":")?;
+                write_minified(w, v)?;
+            }
+        }
+        w.write_all(b"}")
+    }
+
+    /// A fingerprint of state, action and reward as written (whitespace outside strings
+    /// ignored), for duplicate detection.
+    pub fn fingerprint(&self) -> u64 {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        for part in [self.state, self.action, self.reward] {
+            hash_minified(&mut h, part.get().as_bytes());
+            h.write_u8(0xff);
+        }
+        h.finish()
+    }
+}
+
+/// Copy JSON text without the whitespace outside strings.
+pub fn write_minified(w: &mut dyn Write, raw: &RawValue) -> io::Result<()> {
+    let bytes = raw.get().as_bytes();
+    if !bytes
+        .iter()
+        .any(|b| matches!(b, b' ' | b'\n' | b'\r' | b'\t'))
+    {
+        return w.write_all(bytes);
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    for_each_significant(bytes, |chunk| out.extend_from_slice(chunk));
+    w.write_all(&out)
+}
+
+fn hash_minified(h: &mut impl Hasher, bytes: &[u8]) {
+    for_each_significant(bytes, |chunk| h.write(chunk));
+}
+
+/// Call `f` with the runs of `bytes` that are not whitespace outside strings.
+fn for_each_significant(bytes: &[u8], mut f: impl FnMut(&[u8])) {
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b' ' | b'\n' | b'\r' | b'\t' => {
+                if start < i {
+                    f(&bytes[start..i]);
+                }
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    if start < bytes.len() {
+        f(&bytes[start..]);
+    }
+}
+
+/// The deepest nesting of objects and arrays in JSON text.
+pub fn max_depth(bytes: &[u8]) -> usize {
+    let (mut depth, mut max) = (0usize, 0usize);
+    let mut in_string = false;
+    let mut escaped = false;
+    for &b in bytes {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
+
+/// The schema of a raw value, built by a serde visitor: no `Value` tree is made.
+pub fn schema_of(raw: &RawValue) -> Schema {
+    serde_json::from_str::<SchemaOf>(raw.get())
+        .map(|s| s.0)
+        .unwrap_or(Schema::Null)
+}
+
+struct SchemaOf(Schema);
+
+impl<'de> Deserialize<'de> for SchemaOf {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(SchemaVisitor).map(SchemaOf)
+    }
+}
+
+struct SchemaVisitor;
+
+fn number_schema(text: &str) -> Schema {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        if text.parse::<i64>().is_ok() {
+            Schema::Int
+        } else {
+            Schema::BigInt
+        }
+    } else {
+        Schema::Float
+    }
+}
+
+impl<'de> Visitor<'de> for SchemaVisitor {
+    type Value = Schema;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Schema, E> {
+        Ok(Schema::Bool)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Schema, E> {
+        Ok(Schema::Int)
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Schema, E> {
+        Ok(if v > i64::MAX as u64 {
+            Schema::BigInt
+        } else {
+            Schema::Int
+        })
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Schema, E> {
+        Ok(Schema::Float)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Schema, E> {
+        Ok(Schema::String)
+    }
+    fn visit_unit<E>(self) -> Result<Schema, E> {
+        Ok(Schema::Null)
+    }
+    fn visit_none<E>(self) -> Result<Schema, E> {
+        Ok(Schema::Null)
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Schema, A::Error> {
+        let mut elem = Schema::Null;
+        while let Some(SchemaOf(s)) = seq.next_element()? {
+            if s != elem {
+                elem = elem.merge(s);
+            }
+        }
+        Ok(Schema::List(Box::new(elem)))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Schema, A::Error> {
+        let mut fields: Vec<(String, Schema)> = Vec::new();
+        while let Some(key) = map.next_key::<Key<'de>>()? {
+            if key.0 == NUMBER_TOKEN {
+                let text: String = map.next_value()?;
+                return Ok(number_schema(&text));
+            }
+            let SchemaOf(s) = map.next_value()?;
+            match fields.iter_mut().find(|(k, _)| *k == key.0) {
+                Some(slot) => slot.1 = s,
+                None => fields.push((key.0.into_owned(), s)),
+            }
+        }
+        Ok(Schema::Struct(fields))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::example::Example;
+
+    fn text(s: &str) -> ExampleText<'_> {
+        match ExampleText::parse(s.as_bytes()) {
+            Ok(t) => t,
+            Err(TextError::Json(e)) => panic!("{e}"),
+            Err(TextError::Shape(e)) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn compact_output_orders_keys_and_keeps_number_text() {
+        let src = r#"{ "id": 1, "metadata": {"a": [1, 2]}, "reward": 0.10, "action": {"d": "x y"},
+                      "state": {"k": 1e-7, "big": 123456789012345678901234} }"#;
+        let t = text(src);
+        let mut out = Vec::new();
+        t.write_compact(&mut out, "nextState", true, true).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#"{"state":{"k":1e-7,"big":123456789012345678901234},"action":{"d":"x y"},"reward":0.10,"metadata":{"a":[1,2]},"id":1}"#
+        );
+    }
+
+    #[test]
+    fn shape_errors_match_the_value_path() {
+        for src in [
+            r#"{"state":{},"action":{},"reward":"0.8"}"#,
+            r#"{"state":[1],"action":{},"reward":1}"#,
+            r#"{"action":{},"reward":1}"#,
+            r#"{"state":{},"action":{},"reward":null}"#,
+            r#"{"state":{},"action":{},"reward":1,"metadata":3}"#,
+            r#"7"#,
+        ] {
+            let from_value = Example::from_value(serde_json::from_str(src).unwrap())
+                .err()
+                .map(|e| e.0);
+            let from_text = match ExampleText::parse(src.as_bytes()) {
+                Err(TextError::Shape(e)) => Some(e.0),
+                _ => None,
+            };
+            assert_eq!(from_text, from_value, "{src}");
+        }
+        let huge = r#"{"state":{},"action":{},"reward":1e400}"#;
+        match ExampleText::parse(huge.as_bytes()) {
+            Err(TextError::Shape(e)) => assert!(e.0.starts_with("\"reward\" is 1e400, which is not a finite double")),
+            _ => panic!("1e400 must be rejected"),
+        }
+    }
+
+    #[test]
+    fn schema_from_text_equals_schema_from_value() {
+        let src = r#"{"state":{"a":1,"b":0.5,"c":[1,2.5],"d":{"e":null},"f":12345678901234567890,"g":"s","h":true},"action":{"x":[]},"reward":1,"metadata":{"z":[{"q":1},{"r":"s"}]},"extra":[1,"a"]}"#;
+        let value: Value = serde_json::from_str(src).unwrap();
+        let ex = Example::from_value(value).unwrap();
+        assert_eq!(text(src).schema(), Schema::of_example(&ex));
+    }
+
+    #[test]
+    fn fingerprints_ignore_whitespace_only() {
+        let a = text(r#"{"state":{"a":1},"action":{"b":"x y"},"reward":1}"#).fingerprint();
+        let b = text("{\"state\": {\"a\": 1}, \"action\": {\"b\": \"x y\"}, \"reward\": 1}").fingerprint();
+        let c = text(r#"{"state":{"a":1},"action":{"b":"xy"},"reward":1}"#).fingerprint();
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+    }
+
+    #[test]
+    fn depth_counts_brackets_outside_strings() {
+        assert_eq!(max_depth(br#"{"a":[{"b":"[[[["}]}"#), 3);
+    }
+}
