@@ -16,8 +16,8 @@ use crate::parallel;
 use crate::progress::Progress;
 use crate::prompt;
 use crate::schema::{Schema, ShapeTable};
-use crate::text::{self, ExampleText, RawMap, TextError};
 use crate::split::{self, Ratio, SplitSizes};
+use crate::text::{self, ExampleText, RawMap, TextError};
 use crate::validate::{self, Checks, RewardRange, Warning};
 
 /// A valid example's place in the input.
@@ -353,8 +353,12 @@ fn check_bytes(
     let fail = |reason: String, detected: Option<Policy>| (location.clone(), reason, detected);
     let state = RawMap::parse(text.state).map_err(|e| fail(e.to_string(), None))?;
     let detected = Policy::detect_by(|k| state.contains_key(k));
-    let policy = validate::check_policy(detected, || validate::keys_of(state.keys()), &options.checks)
-        .map_err(|r| fail(r, detected))?;
+    let policy = validate::check_policy(
+        detected,
+        || validate::keys_of(state.keys()),
+        &options.checks,
+    )
+    .map_err(|r| fail(r, detected))?;
     let action: Map<String, Value> =
         serde_json::from_str(text.action.get()).map_err(|e| fail(e.to_string(), detected))?;
     validate::check_action(policy, &action).map_err(|r| fail(r, detected))?;

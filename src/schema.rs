@@ -6,6 +6,7 @@
 //! be formed later without re-reading anything.
 
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 
 use serde_json::{Map, Value};
 
@@ -160,7 +161,7 @@ fn is_integer_text(s: &str) -> bool {
 /// `datasets` accepts (absent columns load as None).
 #[derive(Debug, Default)]
 pub struct ShapeTable {
-    ids: HashMap<Schema, u32>,
+    ids: HashMap<Schema, u32, BuildHasherDefault<crate::text::FxHasher>>,
     shapes: Vec<Schema>,
     overflow: Option<Schema>,
 }

@@ -246,12 +246,62 @@ impl<'a> ExampleText<'a> {
     /// A fingerprint of state, action and reward as written (whitespace outside strings
     /// ignored), for duplicate detection.
     pub fn fingerprint(&self) -> u64 {
-        let mut h = std::collections::hash_map::DefaultHasher::new();
+        let mut h = FxHasher::default();
         for part in [self.state, self.action, self.reward] {
             hash_minified(&mut h, part.get().as_bytes());
             h.write_u8(0xff);
         }
         h.finish()
+    }
+}
+
+/// rustc's Fx hash: deterministic and several times faster than SipHash on the short
+/// keys and texts hashed once per example (measured: SipHash was 9% of a huggingface
+/// export). Not for untrusted keys in long-lived maps; here it only fingerprints.
+#[derive(Default, Clone, Copy)]
+pub struct FxHasher {
+    hash: u64,
+}
+
+const FX_SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(FX_SEED);
+    }
+}
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes(
+                c.try_into().expect("chunks_exact yields 8 bytes"),
+            ));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0u8; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(word) ^ ((rest.len() as u64) << 59));
+        }
+    }
+
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(i as u64);
+    }
+
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.hash
     }
 }
 
@@ -467,7 +517,9 @@ mod tests {
         }
         let huge = r#"{"state":{},"action":{},"reward":1e400}"#;
         match ExampleText::parse(huge.as_bytes()) {
-            Err(TextError::Shape(e)) => assert!(e.0.starts_with("\"reward\" is 1e400, which is not a finite double")),
+            Err(TextError::Shape(e)) => assert!(e
+                .0
+                .starts_with("\"reward\" is 1e400, which is not a finite double")),
             _ => panic!("1e400 must be rejected"),
         }
     }
@@ -483,7 +535,8 @@ mod tests {
     #[test]
     fn fingerprints_ignore_whitespace_only() {
         let a = text(r#"{"state":{"a":1},"action":{"b":"x y"},"reward":1}"#).fingerprint();
-        let b = text("{\"state\": {\"a\": 1}, \"action\": {\"b\": \"x y\"}, \"reward\": 1}").fingerprint();
+        let b = text("{\"state\": {\"a\": 1}, \"action\": {\"b\": \"x y\"}, \"reward\": 1}")
+            .fingerprint();
         let c = text(r#"{"state":{"a":1},"action":{"b":"xy"},"reward":1}"#).fingerprint();
         assert_eq!(a, b);
         assert_ne!(a, c);

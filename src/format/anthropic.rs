@@ -16,6 +16,7 @@ use super::{ExampleStream, FormatWriter, SplitOutcome, WriterConfig};
 use crate::cli::AnthropicStyle;
 use crate::example::{Example, Policy, Split};
 use crate::output::OutputDir;
+use crate::parallel;
 use crate::prompt;
 use crate::summary::ExportResult;
 use crate::validate::Warning;
@@ -117,25 +118,33 @@ impl FormatWriter for Anthropic {
         let mut file = out.create_data(&format!("{}.jsonl", split.name()))?;
         let mut outcome = SplitOutcome::default();
         let policy = self.config.policy;
-        while let Some(item) = examples.next_example() {
-            let (location, ex) = item?;
-            let line = match self.config.anthropic_style {
-                AnthropicStyle::Legacy => legacy_line(policy, &ex, self.config.include_metadata),
-                AnthropicStyle::Bedrock => bedrock_line(policy, &ex),
-            };
-            match line {
-                Ok(v) => {
-                    serde_json::to_writer(&mut file, &v)
-                        .map_err(std::io::Error::from)
-                        .and_then(|_| file.write_all(b"\n"))
-                        .with_context(|| format!("writing {}", file.relative))?;
-                    outcome.written += 1;
+        let (style, include_metadata) = (self.config.anthropic_style, self.config.include_metadata);
+        loop {
+            let batch = super::next_batch(examples)?;
+            if batch.is_empty() {
+                break;
+            }
+            let lines = parallel::map_ordered(&batch, self.config.threads, |(_, ex)| {
+                match style {
+                    AnthropicStyle::Legacy => legacy_line(policy, ex, include_metadata),
+                    AnthropicStyle::Bedrock => bedrock_line(policy, ex),
                 }
-                Err(reason) => outcome.dropped.push(Warning::DroppedByFormat {
-                    format: format_label(self.config.anthropic_style),
-                    location: location.to_string(),
-                    reason,
-                }),
+                .map(|v| v.to_string())
+            });
+            for ((location, _), line) in batch.iter().zip(lines) {
+                match line {
+                    Ok(text) => {
+                        file.write_all(text.as_bytes())
+                            .and_then(|_| file.write_all(b"\n"))
+                            .with_context(|| format!("writing {}", file.relative))?;
+                        outcome.written += 1;
+                    }
+                    Err(reason) => outcome.dropped.push(Warning::DroppedByFormat {
+                        format: format_label(style),
+                        location: location.to_string(),
+                        reason,
+                    }),
+                }
             }
         }
         file.finish()?;

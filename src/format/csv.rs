@@ -15,6 +15,7 @@ use serde_json::{Map, Value};
 use super::{ExampleStream, FormatWriter, SplitOutcome, WriterConfig};
 use crate::example::{Example, Split};
 use crate::output::{OutFile, OutputDir};
+use crate::parallel;
 use crate::schema::Schema;
 use crate::summary::ExportResult;
 use crate::validate::Warning;
@@ -185,30 +186,37 @@ impl FormatWriter for Csv {
         let mut w = csv_writer(out.create_data(&split_file(split))?);
         w.write_record(&headers)
             .with_context(|| format!("writing {name}"))?;
-        let mut row: Vec<String> = Vec::with_capacity(self.columns.len());
         let mut written = 0;
-        while let Some(item) = examples.next_example() {
-            let (_, ex) = item?;
-            row.clear();
-            for (i, c) in self.columns.iter().enumerate() {
-                match cell(&ex, c, self.config.formula_escape) {
-                    Some(text) => row.push(text),
-                    None => {
+        let (columns, escape) = (&self.columns, self.config.formula_escape);
+        loop {
+            let batch = super::next_batch(examples)?;
+            if batch.is_empty() {
+                break;
+            }
+            let rows = parallel::map_ordered(&batch, self.config.threads, |(_, ex)| {
+                columns
+                    .iter()
+                    .map(|c| cell(ex, c, escape))
+                    .collect::<Vec<_>>()
+            });
+            for row in rows {
+                for (i, c) in row.iter().enumerate() {
+                    if c.is_none() {
                         self.empty[i] += 1;
-                        row.push(String::new());
                     }
                 }
+                let fields = row.iter().map(|c| c.as_deref().unwrap_or(""));
+                w.write_record(fields.clone())
+                    .with_context(|| format!("writing {name}"))?;
+                if let Some(combined) = self.combined.as_mut() {
+                    combined
+                        .write_field(split.name())
+                        .and_then(|_| combined.write_record(fields))
+                        .context("writing combined.csv")?;
+                }
+                written += 1;
+                self.rows += 1;
             }
-            w.write_record(&row)
-                .with_context(|| format!("writing {name}"))?;
-            if let Some(combined) = self.combined.as_mut() {
-                combined
-                    .write_field(split.name())
-                    .and_then(|_| combined.write_record(&row))
-                    .context("writing combined.csv")?;
-            }
-            written += 1;
-            self.rows += 1;
         }
         finish_csv(w, &name)?;
         Ok(SplitOutcome {

@@ -294,9 +294,14 @@ impl FormatWriter for HuggingFace {
                 let text = ExampleText::parse(&buf).map_err(|_| {
                     anyhow::anyhow!("{location}: the input changed while rlx was reading it")
                 })?;
-                text.write_compact(&mut counting, "next_state", self.config.include_metadata, false)
-                    .and_then(|_| counting.write_all(b"\n"))
-                    .with_context(|| format!("writing {relative}"))?;
+                text.write_compact(
+                    &mut counting,
+                    "next_state",
+                    self.config.include_metadata,
+                    false,
+                )
+                .and_then(|_| counting.write_all(b"\n"))
+                .with_context(|| format!("writing {relative}"))?;
                 written += 1;
             }
         } else {

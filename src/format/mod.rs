@@ -33,6 +33,22 @@ pub trait ExampleStream {
     fn total(&self) -> u64;
 }
 
+/// Examples a writer renders per parallel batch.
+const BATCH: usize = 2048;
+
+/// Pull up to `BATCH` examples from the stream, for writers that render in parallel
+/// and then write in order.
+pub fn next_batch(examples: &mut dyn ExampleStream) -> anyhow::Result<Vec<(Location, Example)>> {
+    let mut batch = Vec::with_capacity(BATCH);
+    while batch.len() < BATCH {
+        match examples.next_example() {
+            Some(item) => batch.push(item?),
+            None => break,
+        }
+    }
+    Ok(batch)
+}
+
 /// What a writer did with one split.
 #[derive(Debug, Default)]
 pub struct SplitOutcome {

@@ -21,8 +21,6 @@ use crate::validate::Warning;
 
 /// OpenAI's documented minimum number of training examples (FORMATS.md §1.6).
 const MIN_TRAINING_EXAMPLES: u64 = 10;
-/// Examples rendered and counted per parallel batch.
-const BATCH: usize = 2048;
 
 pub struct OpenAi {
     config: WriterConfig,
@@ -96,18 +94,6 @@ fn over_limit_warning(location: &Location, tokens: u64, model: Model) -> Warning
     }
 }
 
-/// Pull up to `BATCH` examples from the stream.
-fn next_batch(examples: &mut dyn ExampleStream) -> anyhow::Result<Vec<(Location, Example)>> {
-    let mut batch = Vec::with_capacity(BATCH);
-    while batch.len() < BATCH {
-        match examples.next_example() {
-            Some(item) => batch.push(item?),
-            None => break,
-        }
-    }
-    Ok(batch)
-}
-
 fn counters(model: Model, threads: usize) -> Vec<TokenCounter> {
     (0..threads.max(1))
         .map(|_| TokenCounter::new(model.encoding))
@@ -124,7 +110,7 @@ pub fn over_limit(
     let mut states = counters(model, threads);
     let mut out = Vec::new();
     loop {
-        let batch = next_batch(examples)?;
+        let batch = super::next_batch(examples)?;
         if batch.is_empty() {
             return Ok(out);
         }
@@ -162,7 +148,7 @@ impl FormatWriter for OpenAi {
         let mut file = out.create_data(&format!("{}.jsonl", split.name()))?;
         let mut outcome = SplitOutcome::default();
         loop {
-            let batch = next_batch(examples)?;
+            let batch = super::next_batch(examples)?;
             if batch.is_empty() {
                 break;
             }

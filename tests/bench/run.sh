@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The rlx benchmark: builds release binaries, generates extraction datasets of each size,
+# and times the floor F (parse each JSONL line into serde_json::Value and write it back)
+# against every format. Prints one table: wall-clock median of RUNS runs after a warm-up,
+# ratio to F, max RSS (largest over the runs), examples per second.
+#
+#   bash tests/bench/run.sh                 # 100K and 1M, 5 runs each
+#   SIZES="100000" RUNS=3 bash tests/bench/run.sh
+#
+# Needs GNU time (/usr/bin/time, Debian package `time`); installs it if missing and root.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+SIZES=${SIZES:-"100000 1000000"}
+RUNS=${RUNS:-5}
+POLICY=${POLICY:-extraction}
+WORK=${BENCH_DIR:-target/bench}
+FORMATS=${FORMATS:-"jsonl huggingface csv anthropic openai all"}
+
+if [ ! -x /usr/bin/time ]; then
+  if [ "$(id -u)" = 0 ]; then
+    (apt-get install -y time >/dev/null 2>&1 || (apt-get update >/dev/null && apt-get install -y time >/dev/null))
+  else
+    echo "error: /usr/bin/time (GNU time) is needed: apt-get install time" >&2
+    exit 1
+  fi
+fi
+
+cargo build --release --quiet --bin rlx --example gen --example floor
+RLX=target/release/rlx
+GEN=target/release/examples/gen
+FLOOR=target/release/examples/floor
+mkdir -p "$WORK"
+
+# run_case CMD...: prints "median_seconds max_rss_kb"
+run_case() {
+  local times=() rss=0 out
+  "$@" >/dev/null 2>&1 # warm-up (also warms the page cache)
+  for _ in $(seq "$RUNS"); do
+    /usr/bin/time -o "$WORK/time.txt" -f "%e %M" "$@" >/dev/null 2>&1
+    out=$(tail -1 "$WORK/time.txt")
+    times+=("${out% *}")
+    local kb=${out#* }
+    [ "$kb" -gt "$rss" ] && rss=$kb
+  done
+  local median
+  median=$(printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}')
+  echo "$median $rss"
+}
+
+printf '%-12s %10s %9s %8s %10s %12s\n' format examples "wall s" "x F" "max RSS" "examples/s"
+for n in $SIZES; do
+  input="$WORK/$POLICY-$n.jsonl"
+  [ -s "$input" ] || "$GEN" --policy "$POLICY" --count "$n" --seed 1 > "$input"
+  read -r floor_s floor_kb < <(run_case "$FLOOR" "$input" "$WORK/floor.out")
+  printf '%-12s %10d %9.2f %8.2f %8d MB %12.0f\n' floor "$n" "$floor_s" 1 $((floor_kb / 1024)) "$(echo "$n / $floor_s" | bc -l)"
+  for f in $FORMATS; do
+    read -r s kb < <(run_case "$RLX" export "$input" -o "$WORK/out-$f" --force --quiet --format "$f")
+    printf '%-12s %10d %9.2f %8.2f %8d MB %12.0f\n' "$f" "$n" "$s" "$(echo "$s / $floor_s" | bc -l)" $((kb / 1024)) "$(echo "$n / $s" | bc -l)"
+  done
+  rm -f "$WORK/floor.out"
+done
