@@ -219,9 +219,9 @@ fn finish(
     if common.json {
         // A closed stdout (`| head -c1`) is not an error.
         let _ = result.write_json(&mut io::stdout().lock());
-    } else if !common.quiet && result.success {
-        let _ = result.write_human(&mut io::stderr().lock(), is_validation);
-    } else if !common.quiet && is_validation {
+    } else if !common.quiet && (result.success || is_validation) {
+        // A failed export says why in one error line; a failed validation also shows
+        // its counts and warnings, which are the point of running it.
         let _ = result.write_human(&mut io::stderr().lock(), is_validation);
     }
     let exit_code = match (&error, is_usage) {
@@ -466,12 +466,16 @@ fn write_format(
         if ids.is_empty() {
             continue;
         }
+        let parts = pipeline::Parts {
+            metadata: config.include_metadata && spec.reads_everything,
+            rest: spec.reads_everything,
+        };
         let mut stream = SpanStream::new(
             source,
             &inspection.entries,
             ids,
             config.threads,
-            config.include_metadata,
+            parts,
             progress,
         );
         let outcome = writer
@@ -484,7 +488,7 @@ fn write_format(
             Split::Eval => stats.eval_examples = outcome.written,
         }
         stats.over_limit_examples += dropped;
-        for w in outcome.dropped {
+        for w in outcome.dropped.into_iter().chain(outcome.notes) {
             result.add_warning(w);
         }
     }
@@ -587,7 +591,10 @@ fn validate_input(
             &inspection.entries,
             &all,
             thread_count(&args.common),
-            true,
+            pipeline::Parts {
+                metadata: false,
+                rest: false,
+            },
             progress,
         );
         let over =
@@ -614,4 +621,124 @@ fn validate_input(
         );
     }
     Ok(())
+}
+
+/// Fuzzing the whole pipeline through `run`: arbitrary bytes, and valid examples full of
+/// hostile values, through the reader and every format writer. The property is that
+/// nothing panics and every run ends with a status of 0, 1 or 2. `PROPTEST_CASES`
+/// raises the number of cases for a long run.
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use clap::Parser;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    fn export(input: &[u8], extra: &[&str]) -> Outcome {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let path = dir.path().join("in.jsonl");
+        std::fs::write(&path, input).expect("writing the fuzz input");
+        let out = dir.path().join("out");
+        let mut args = vec![
+            "rlx".to_string(),
+            "export".into(),
+            path.display().to_string(),
+            "-o".into(),
+            out.display().to_string(),
+            "--quiet".into(),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let cli = Cli::try_parse_from(args).expect("the fuzz command line parses");
+        let outcome = run(cli).expect("run returns an outcome");
+        assert!(outcome.exit_code <= 2, "{outcome:?}");
+        if outcome.exit_code != 0 {
+            assert!(!out.exists(), "a failed export left {}", out.display());
+        }
+        outcome
+    }
+
+    const VALID: &str = r#"{"state":{"queryFeatures":{"queryLength":5,"hasKeywords":true,"queryComplexity":0.3,"semanticCategory":"general"},"contextFeatures":{"turnNumber":1,"conversationDepth":1,"recentToolCalls":1,"hasErrors":false},"memoryStats":{"totalEntries":10,"recentRetrievals":1,"avgRetrievalSuccess":0.5}},"action":{"shouldRetrieve":true},"reward":0.5,"metadata":{"queryText":"q"}}"#;
+
+    fn hostile_string() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<String>(),
+            "[=+\\-@\t\r\n\"',;\\\\]{0,3}[a-z ]{0,8}",
+            Just("\n\nHuman: hi\n\nAssistant:".to_string()),
+            Just("<|endoftext|>".to_string()),
+            Just("👩‍👩‍👧 日本語 \u{0}\u{1f}\u{7f}\u{2028}".to_string()),
+            Just("None".to_string()),
+        ]
+    }
+
+    fn hostile_value() -> impl Strategy<Value = serde_json::Value> {
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(serde_json::Value::from),
+            hostile_string().prop_map(serde_json::Value::from),
+            Just(serde_json::from_str("123456789012345678901234567890").expect("a big integer")),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::from),
+                prop::collection::btree_map(hostile_string(), inner, 0..4)
+                    .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..600)) {
+            export(&bytes, &["--format", "all", "--skip-invalid"]);
+        }
+
+        #[test]
+        fn mutated_examples_never_panic(
+            cuts in prop::collection::vec((0usize..VALID.len(), any::<u8>()), 1..6),
+            lines in 1usize..4,
+        ) {
+            let mut bytes = VALID.as_bytes().to_vec();
+            for (at, b) in cuts {
+                let at = at.min(bytes.len().saturating_sub(1));
+                bytes[at] = b;
+            }
+            let mut input = Vec::new();
+            for _ in 0..lines {
+                input.extend_from_slice(VALID.as_bytes());
+                input.push(b'\n');
+            }
+            input.extend_from_slice(&bytes);
+            let outcome = export(&input, &["--format", "all", "--skip-invalid"]);
+            prop_assert_eq!(outcome.exit_code, 0, "{:?}", outcome.error);
+        }
+
+        #[test]
+        fn hostile_values_export_in_every_format(
+            meta in prop::collection::vec(hostile_value(), 1..5),
+            extra in hostile_value(),
+            compress in any::<bool>(),
+        ) {
+            let mut input = String::new();
+            for m in &meta {
+                let mut ex: serde_json::Value = serde_json::from_str(VALID).expect("VALID parses");
+                ex["metadata"] = json!({"note": m, "queryText": m});
+                ex["state"]["memoryStats"]["extra"] = extra.clone();
+                ex["nextState"] = json!({"x": m});
+                input.push_str(&ex.to_string());
+                input.push('\n');
+            }
+            let mut flags = vec!["--format", "all", "--split-ratio", "0.5"];
+            if compress {
+                flags.push("--compress");
+            }
+            let outcome = export(input.as_bytes(), &flags);
+            prop_assert_eq!(outcome.exit_code, 0, "{:?}", outcome.error);
+        }
+    }
 }

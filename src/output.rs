@@ -340,6 +340,13 @@ pub struct OutFile {
 }
 
 impl OutFile {
+    /// Remove the file instead of keeping it (a format left every example of a split
+    /// out, and consumers reject empty files).
+    pub fn discard(mut self) -> anyhow::Result<()> {
+        self.sink.take();
+        fs::remove_file(&self.path).with_context(|| format!("removing the empty {}", self.relative))
+    }
+
     pub fn finish(mut self) -> anyhow::Result<()> {
         let context = || format!("writing {}", self.relative);
         let file = match self.sink.take() {

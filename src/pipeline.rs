@@ -485,8 +485,16 @@ pub struct SpanStream<'a> {
     next: usize,
     ready: VecDeque<(Location, Example)>,
     threads: usize,
-    include_metadata: bool,
+    parts: Parts,
     progress: &'a Progress,
+}
+
+/// Which optional parts of each example a format reads; the others are not parsed.
+#[derive(Debug, Clone, Copy)]
+pub struct Parts {
+    pub metadata: bool,
+    /// nextState and the keys beyond the five known ones.
+    pub rest: bool,
 }
 
 impl<'a> SpanStream<'a> {
@@ -495,7 +503,7 @@ impl<'a> SpanStream<'a> {
         entries: &'a [Entry],
         ids: &'a [u32],
         threads: usize,
-        include_metadata: bool,
+        parts: Parts,
         progress: &'a Progress,
     ) -> SpanStream<'a> {
         SpanStream {
@@ -505,7 +513,7 @@ impl<'a> SpanStream<'a> {
             next: 0,
             ready: VecDeque::new(),
             threads,
-            include_metadata,
+            parts,
             progress,
         }
     }
@@ -524,19 +532,14 @@ impl<'a> SpanStream<'a> {
             arena.extend_from_slice(&buf);
             items.push((e.location(self.source), start..arena.len()));
         }
-        let parsed = parallel::map_ordered(&items, self.threads, |(loc, r)| {
-            input::parse_example(&arena[r.clone()], loc)
+        let parts = self.parts;
+        let parsed = parallel::map_ordered(&items, self.threads, |(_, r)| {
+            text::example_from_text(&arena[r.clone()], parts.metadata, parts.rest)
         });
         for ((location, _), result) in items.into_iter().zip(parsed) {
-            let mut example = result.map_err(|e| {
-                anyhow::anyhow!(
-                    "{location}: the input changed while rlx was reading it ({})",
-                    e.message
-                )
+            let example = result.map_err(|e| {
+                anyhow::anyhow!("{location}: the input changed while rlx was reading it ({e})")
             })?;
-            if !self.include_metadata {
-                example.metadata = None;
-            }
             self.ready.push_back((location, example));
         }
         Ok(())

@@ -10,9 +10,9 @@ use std::io::{self, Write};
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
-use crate::example::{describe_value, quote_cut, ShapeError};
+use crate::example::{describe_value, quote_cut, Example, ShapeError};
 use crate::schema::Schema;
 
 /// The key serde_json uses to hand an arbitrary-precision number to a visitor.
@@ -258,9 +258,13 @@ impl<'a> ExampleText<'a> {
 /// rustc's Fx hash: deterministic and several times faster than SipHash on the short
 /// keys and texts hashed once per example (measured: SipHash was 9% of a huggingface
 /// export). Not for untrusted keys in long-lived maps; here it only fingerprints.
+/// Streaming: bytes are packed into 8-byte words across `write` calls, so hashing a
+/// text in pieces equals hashing it whole.
 #[derive(Default, Clone, Copy)]
 pub struct FxHasher {
     hash: u64,
+    pending: u64,
+    pending_len: u32,
 }
 
 const FX_SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
@@ -274,35 +278,86 @@ impl FxHasher {
 
 impl Hasher for FxHasher {
     #[inline]
-    fn write(&mut self, bytes: &[u8]) {
+    fn write(&mut self, mut bytes: &[u8]) {
+        while self.pending_len != 0 && !bytes.is_empty() {
+            self.pending |= (bytes[0] as u64) << (8 * self.pending_len);
+            self.pending_len += 1;
+            bytes = &bytes[1..];
+            if self.pending_len == 8 {
+                let word = self.pending;
+                self.add(word);
+                self.pending = 0;
+                self.pending_len = 0;
+            }
+        }
         let mut chunks = bytes.chunks_exact(8);
         for c in &mut chunks {
             self.add(u64::from_le_bytes(
                 c.try_into().expect("chunks_exact yields 8 bytes"),
             ));
         }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut word = [0u8; 8];
-            word[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(word) ^ ((rest.len() as u64) << 59));
+        for &b in chunks.remainder() {
+            self.pending |= (b as u64) << (8 * self.pending_len);
+            self.pending_len += 1;
         }
     }
 
     #[inline]
     fn write_u8(&mut self, i: u8) {
-        self.add(i as u64);
+        self.write(&[i]);
     }
 
     #[inline]
     fn write_usize(&mut self, i: usize) {
-        self.add(i as u64);
+        self.write(&(i as u64).to_le_bytes());
     }
 
     #[inline]
     fn finish(&self) -> u64 {
-        self.hash
+        let mut h = *self;
+        if h.pending_len != 0 {
+            let word = h.pending ^ ((h.pending_len as u64) << 59);
+            h.add(word);
+        }
+        h.hash
     }
+}
+
+/// Build an `Example` from validated bytes, parsing only the parts asked for:
+/// metadata, and the rest (nextState and other keys). State and action always.
+pub fn example_from_text(
+    bytes: &[u8],
+    with_metadata: bool,
+    with_rest: bool,
+) -> Result<Example, String> {
+    let text = ExampleText::parse(bytes).map_err(|e| match e {
+        TextError::Json(e) => e.to_string(),
+        TextError::Shape(e) => e.0,
+    })?;
+    let object = |raw: &RawValue| serde_json::from_str::<Map<String, Value>>(raw.get());
+    let err = |e: serde_json::Error| e.to_string();
+    Ok(Example {
+        state: object(text.state).map_err(err)?,
+        action: object(text.action).map_err(err)?,
+        reward: serde_json::from_str(text.reward.get()).map_err(err)?,
+        next_state: match (with_rest, text.next_state) {
+            (true, Some(ns)) => Some(object(ns).map_err(err)?),
+            _ => None,
+        },
+        metadata: match (with_metadata, text.metadata) {
+            (true, Some(m)) => Some(object(m).map_err(err)?),
+            _ => None,
+        },
+        extra: if with_rest {
+            let mut extra = Map::new();
+            for (k, v) in &text.extra {
+                extra.insert(k.to_string(), serde_json::from_str(v.get()).map_err(err)?);
+            }
+            extra
+        } else {
+            Map::new()
+        },
+    })
 }
 
 /// Copy JSON text without the whitespace outside strings.

@@ -114,7 +114,7 @@ const REPLY_PRIMING: u64 = 3;
 /// Counts tokens with a cache of pieces. One per thread.
 pub struct TokenCounter {
     bpe: &'static CoreBPE,
-    cache: HashMap<String, u32>,
+    cache: HashMap<String, u32, std::hash::BuildHasherDefault<crate::text::FxHasher>>,
 }
 
 impl TokenCounter {
@@ -123,7 +123,7 @@ impl TokenCounter {
     pub fn new(encoding: Encoding) -> TokenCounter {
         TokenCounter {
             bpe: encoding.bpe(),
-            cache: HashMap::new(),
+            cache: HashMap::default(),
         }
     }
 

@@ -31,6 +31,8 @@ pub enum Warning {
     },
     /// A split with no examples, left out of the file set.
     EmptySplit { split: Split },
+    /// A format left out every example of a split, so it wrote no file for it.
+    FormatEmptiedSplit { format: &'static str, split: Split },
     /// Fewer training examples than a platform needs.
     FewTrainingExamples {
         format: &'static str,
@@ -71,7 +73,7 @@ impl Warning {
             Warning::Rejected { .. } => "rejected",
             Warning::RewardsOutOfRange { .. } => "rewardOutOfRange",
             Warning::Duplicates { .. } => "duplicates",
-            Warning::EmptySplit { .. } => "emptySplit",
+            Warning::EmptySplit { .. } | Warning::FormatEmptiedSplit { .. } => "emptySplit",
             Warning::FewTrainingExamples { .. } => "fewTrainingExamples",
             Warning::DroppedByFormat { .. } => "droppedByFormat",
             Warning::EncodedAsJson { .. } => "encodedAsJson",
@@ -99,6 +101,10 @@ impl fmt::Display for Warning {
             Warning::EmptySplit { split } => write!(
                 f,
                 "the {split} split has no examples, so no {split} file is written (consumers reject empty files); lower --split-ratio/--validation-ratio or add examples"
+            ),
+            Warning::FormatEmptiedSplit { format, split } => write!(
+                f,
+                "{format}: every {split} example was left out (see the warnings above), so no {split} file is written"
             ),
             Warning::FewTrainingExamples { format, count, minimum, platform } => write!(
                 f,

@@ -147,7 +147,16 @@ impl FormatWriter for Anthropic {
                 }
             }
         }
-        file.finish()?;
+        if outcome.written == 0 {
+            // Every example was left out: no empty file (FORMATS.md rule 3).
+            file.discard()?;
+            outcome.notes.push(Warning::FormatEmptiedSplit {
+                format: format_label(style),
+                split,
+            });
+        } else {
+            file.finish()?;
+        }
         Ok(outcome)
     }
 

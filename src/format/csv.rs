@@ -221,7 +221,7 @@ impl FormatWriter for Csv {
         finish_csv(w, &name)?;
         Ok(SplitOutcome {
             written,
-            dropped: Vec::new(),
+            ..Default::default()
         })
     }
 

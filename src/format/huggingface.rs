@@ -318,7 +318,7 @@ impl FormatWriter for HuggingFace {
         file.finish()?;
         Ok(SplitOutcome {
             written,
-            dropped: Vec::new(),
+            ..Default::default()
         })
     }
 

@@ -84,7 +84,7 @@ impl FormatWriter for Jsonl {
         file.finish()?;
         Ok(SplitOutcome {
             written,
-            dropped: Vec::new(),
+            ..Default::default()
         })
     }
 

@@ -53,8 +53,11 @@ pub fn next_batch(examples: &mut dyn ExampleStream) -> anyhow::Result<Vec<(Locat
 #[derive(Debug, Default)]
 pub struct SplitOutcome {
     pub written: u64,
-    /// Examples this format could not take (a token limit, a platform rule).
+    /// Examples this format could not take (a token limit, a platform rule), one
+    /// warning each.
     pub dropped: Vec<Warning>,
+    /// Other warnings about the split.
+    pub notes: Vec<Warning>,
 }
 
 pub trait FormatWriter {
@@ -111,6 +114,9 @@ pub struct FormatSpec {
     pub needs_prompts: bool,
     /// Needs the union schema before writing.
     pub needs_schema: bool,
+    /// Reads each example's metadata, nextState and extra keys (else only state,
+    /// action and reward are parsed for it).
+    pub reads_everything: bool,
     pub new: fn(&WriterConfig) -> Box<dyn FormatWriter>,
 }
 
@@ -119,6 +125,7 @@ pub const TABLE: &[FormatSpec] = &[
     FormatSpec {
         format: Format::Huggingface,
         name: "huggingface",
+        reads_everything: true,
         words: &["huggingface", "hf"],
         endings: &[],
         needs_prompts: false,
@@ -128,6 +135,7 @@ pub const TABLE: &[FormatSpec] = &[
     FormatSpec {
         format: Format::Openai,
         name: "openai",
+        reads_everything: false,
         words: &["openai", "gpt"],
         endings: &[],
         needs_prompts: true,
@@ -137,6 +145,7 @@ pub const TABLE: &[FormatSpec] = &[
     FormatSpec {
         format: Format::Anthropic,
         name: "anthropic",
+        reads_everything: true,
         words: &["anthropic", "claude"],
         endings: &[],
         needs_prompts: true,
@@ -146,6 +155,7 @@ pub const TABLE: &[FormatSpec] = &[
     FormatSpec {
         format: Format::Csv,
         name: "csv",
+        reads_everything: true,
         words: &[],
         endings: &[".csv"],
         needs_prompts: false,
@@ -155,6 +165,7 @@ pub const TABLE: &[FormatSpec] = &[
     FormatSpec {
         format: Format::Jsonl,
         name: "jsonl",
+        reads_everything: true,
         words: &[],
         endings: &[".jsonl", ".ndjson"],
         needs_prompts: false,

@@ -173,7 +173,16 @@ impl FormatWriter for OpenAi {
                 }
             }
         }
-        file.finish()?;
+        if outcome.written == 0 {
+            // Every example was left out: no empty file (FORMATS.md rule 3).
+            file.discard()?;
+            outcome.notes.push(Warning::FormatEmptiedSplit {
+                format: "openai",
+                split,
+            });
+        } else {
+            file.finish()?;
+        }
         Ok(outcome)
     }
 
