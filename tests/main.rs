@@ -1,1 +1,14 @@
-//! placeholder
+//! The end-to-end suite: every module runs the real `rlx` binary on files from
+//! `fixtures/`, each test in its own temporary directory (see `util`). One test binary,
+//! so the suite links once (`autotests = false` in Cargo.toml).
+
+mod util;
+
+mod bad_input;
+mod cli;
+mod consumers;
+mod export;
+mod formats;
+mod golden;
+mod regression;
+mod validate_cmd;
