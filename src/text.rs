@@ -43,6 +43,19 @@ impl<'de> Deserialize<'de> for Key<'de> {
     }
 }
 
+/// The string a raw JSON string value holds (borrowed when it has no escapes).
+pub fn string_of(raw: &RawValue) -> Option<Cow<'_, str>> {
+    serde_json::from_str::<Key>(raw.get()).ok().map(|k| k.0)
+}
+
+/// JSON text without the whitespace outside strings.
+pub fn minified(raw: &RawValue) -> String {
+    let mut out = Vec::with_capacity(raw.get().len());
+    for_each_significant(raw.get().as_bytes(), |chunk| out.extend_from_slice(chunk));
+    // Only ASCII whitespace outside strings was removed, so this is still UTF-8.
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
 /// An object's members, values left as text. A repeated key keeps its last value, as
 /// `serde_json::Map` does.
 pub struct RawMap<'a>(pub Vec<(Cow<'a, str>, &'a RawValue)>);

@@ -10,14 +10,19 @@
 use std::fmt::Write as _;
 
 use anyhow::Context;
-use serde_json::{Map, Value};
 
 use super::{ExampleStream, FormatWriter, SplitOutcome, WriterConfig};
-use crate::example::{Example, Split};
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
+
+use serde_json::value::RawValue;
+
+use crate::example::Split;
 use crate::output::{OutFile, OutputDir};
 use crate::parallel;
 use crate::schema::Schema;
 use crate::summary::ExportResult;
+use crate::text::{minified, string_of, ExampleText, FxHasher, RawMap};
 use crate::validate::Warning;
 
 /// One CSV column: its header and the key path it reads.
@@ -81,31 +86,6 @@ fn kind_name(s: &Schema) -> &'static str {
     }
 }
 
-/// The value at `path` in the example, if any.
-fn lookup<'a>(ex: &'a Example, path: &[String]) -> Option<&'a Value> {
-    let (first, rest) = path.split_first()?;
-    let root: &Map<String, Value> = match first.as_str() {
-        "state" => &ex.state,
-        "action" => &ex.action,
-        "nextState" => ex.next_state.as_ref()?,
-        "metadata" => ex.metadata.as_ref()?,
-        "reward" if rest.is_empty() => return None,
-        other => {
-            let v = ex.extra.get(other)?;
-            return walk(v, rest);
-        }
-    };
-    let (key, rest) = rest.split_first()?;
-    walk(root.get(key)?, rest)
-}
-
-fn walk<'a>(mut v: &'a Value, path: &[String]) -> Option<&'a Value> {
-    for key in path {
-        v = v.as_object()?.get(key)?;
-    }
-    Some(v)
-}
-
 /// Characters that make a spreadsheet treat a cell as a formula (OWASP, FORMATS.md §4.3).
 fn is_formula_like(s: &str) -> bool {
     matches!(
@@ -114,19 +94,94 @@ fn is_formula_like(s: &str) -> bool {
     )
 }
 
-/// The text of one cell; `None` for an empty cell.
-fn cell(ex: &Example, column: &Column, formula_escape: bool) -> Option<String> {
-    if column.path.len() == 1 && column.path[0] == "reward" {
-        return Some(ex.reward.to_string());
+/// Column positions by dot-notation name, to fill a row in one walk over the text.
+struct ColumnIndex {
+    by_name: HashMap<String, usize, BuildHasherDefault<FxHasher>>,
+    reward: Option<usize>,
+    count: usize,
+}
+
+impl ColumnIndex {
+    fn new(columns: &[Column]) -> ColumnIndex {
+        ColumnIndex {
+            by_name: columns
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (c.name.clone(), i))
+                .collect(),
+            reward: columns.iter().position(|c| c.path == ["reward"]),
+            count: columns.len(),
+        }
     }
-    match lookup(ex, &column.path)? {
-        Value::Null => None,
-        Value::Bool(b) => Some(b.to_string()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::String(s) if formula_escape && is_formula_like(s) => Some(format!("'{s}")),
-        Value::String(s) => Some(s.clone()),
-        other => Some(other.to_string()),
+}
+
+/// One row's cells (`None` = empty) from an example's text.
+fn row_of(
+    text: &ExampleText,
+    index: &ColumnIndex,
+    escape: bool,
+    with_metadata: bool,
+) -> Vec<Option<String>> {
+    let mut row = vec![None; index.count];
+    if let Some(i) = index.reward {
+        row[i] = Some(text.reward.get().to_string());
     }
+    let mut path = String::with_capacity(96);
+    let mut walk = |name: &str, raw: &RawValue, row: &mut Vec<Option<String>>| {
+        path.clear();
+        path.push_str(name);
+        fill(&mut path, raw, index, escape, row);
+    };
+    walk("state", text.state, &mut row);
+    walk("action", text.action, &mut row);
+    if let Some(ns) = text.next_state {
+        walk("nextState", ns, &mut row);
+    }
+    if with_metadata {
+        if let Some(m) = text.metadata {
+            walk("metadata", m, &mut row);
+        }
+    }
+    for (k, v) in &text.extra {
+        walk(k, v, &mut row);
+    }
+    row
+}
+
+fn fill(
+    path: &mut String,
+    raw: &RawValue,
+    index: &ColumnIndex,
+    escape: bool,
+    row: &mut [Option<String>],
+) {
+    let column = index.by_name.get(path.as_str()).copied();
+    let first = raw.get().as_bytes().first().copied().unwrap_or(b'n');
+    if first == b'{' && column.is_none() {
+        if let Ok(members) = RawMap::parse(raw) {
+            for (k, v) in members.0 {
+                let len = path.len();
+                path.push('.');
+                path.push_str(&k);
+                fill(path, v, index, escape, row);
+                path.truncate(len);
+            }
+        }
+        return;
+    }
+    let Some(i) = column else { return };
+    row[i] = match first {
+        b'n' => None,
+        b'"' => string_of(raw).map(|s| {
+            if escape && is_formula_like(&s) {
+                format!("'{s}")
+            } else {
+                s.into_owned()
+            }
+        }),
+        b'[' | b'{' => Some(minified(raw)),
+        _ => Some(raw.get().to_string()),
+    };
 }
 
 pub fn split_file(split: Split) -> String {
@@ -150,6 +205,7 @@ fn finish_csv(w: csv::Writer<OutFile>, name: &str) -> anyhow::Result<()> {
 pub struct Csv {
     config: WriterConfig,
     columns: Vec<Column>,
+    index: ColumnIndex,
     combined: Option<csv::Writer<OutFile>>,
     /// Empty cells per column, over every row written.
     empty: Vec<u64>,
@@ -160,6 +216,7 @@ pub fn new(config: &WriterConfig) -> Box<dyn FormatWriter> {
     let columns = columns(&config.schema, config.include_metadata);
     Box::new(Csv {
         empty: vec![0; columns.len()],
+        index: ColumnIndex::new(&columns),
         columns,
         config: config.clone(),
         combined: None,
@@ -187,19 +244,22 @@ impl FormatWriter for Csv {
         w.write_record(&headers)
             .with_context(|| format!("writing {name}"))?;
         let mut written = 0;
-        let (columns, escape) = (&self.columns, self.config.formula_escape);
+        let (index, escape) = (&self.index, self.config.formula_escape);
+        let with_metadata = self.config.include_metadata;
         loop {
-            let batch = super::next_batch(examples)?;
+            let batch = super::next_text_batch(examples)?;
             if batch.is_empty() {
                 break;
             }
-            let rows = parallel::map_ordered(&batch, self.config.threads, |(_, ex)| {
-                columns
-                    .iter()
-                    .map(|c| cell(ex, c, escape))
-                    .collect::<Vec<_>>()
+            let rows = parallel::map_ordered(&batch, self.config.threads, |(location, bytes)| {
+                ExampleText::parse(bytes)
+                    .map(|t| row_of(&t, index, escape, with_metadata))
+                    .map_err(|_| {
+                        anyhow::anyhow!("{location}: the input changed while rlx was reading it")
+                    })
             });
             for row in rows {
+                let row = row?;
                 for (i, c) in row.iter().enumerate() {
                     if c.is_none() {
                         self.empty[i] += 1;
@@ -556,39 +616,24 @@ mod tests {
 
     #[test]
     fn cells_escape_formulas_but_not_numbers() {
-        let ex = Example::from_value(json!({
-            "state": {"n": -1, "s": "-1+2", "t": "=HYPERLINK(\"x\")", "arr": ["a", "b"], "z": null},
-            "action": {"ok": true},
-            "reward": -0.5
-        }))
-        .unwrap();
-        let col = |p: &[&str]| Column {
-            name: p.join("."),
-            path: p.iter().map(|s| s.to_string()).collect(),
-            kind: "",
+        let src = r#"{"state":{"n":-1,"s":"-1+2","t":"=HYPERLINK(\"x\")","arr":["a", "b"],"z":null,"o":{"p":1.50}},"action":{"ok":true},"reward":-0.5}"#;
+        let text = ExampleText::parse(src.as_bytes()).ok().unwrap();
+        let schema = text.schema();
+        let columns = columns(&schema, true);
+        let index = ColumnIndex::new(&columns);
+        let cell = |row: &[Option<String>], name: &str| {
+            row[columns.iter().position(|c| c.name == name).unwrap()].clone()
         };
-        assert_eq!(cell(&ex, &col(&["reward"]), true).as_deref(), Some("-0.5"));
-        assert_eq!(
-            cell(&ex, &col(&["state", "n"]), true).as_deref(),
-            Some("-1")
-        );
-        assert_eq!(
-            cell(&ex, &col(&["state", "s"]), true).as_deref(),
-            Some("'-1+2")
-        );
-        assert_eq!(
-            cell(&ex, &col(&["state", "s"]), false).as_deref(),
-            Some("-1+2")
-        );
-        assert_eq!(
-            cell(&ex, &col(&["state", "arr"]), true).as_deref(),
-            Some("[\"a\",\"b\"]")
-        );
-        assert_eq!(cell(&ex, &col(&["state", "z"]), true), None);
-        assert_eq!(cell(&ex, &col(&["state", "missing"]), true), None);
-        assert_eq!(
-            cell(&ex, &col(&["action", "ok"]), true).as_deref(),
-            Some("true")
-        );
+        let row = row_of(&text, &index, true, true);
+        assert_eq!(cell(&row, "reward").as_deref(), Some("-0.5"));
+        assert_eq!(cell(&row, "state.n").as_deref(), Some("-1"));
+        assert_eq!(cell(&row, "state.s").as_deref(), Some("'-1+2"));
+        assert_eq!(cell(&row, "state.t").as_deref(), Some("'=HYPERLINK(\"x\")"));
+        assert_eq!(cell(&row, "state.arr").as_deref(), Some("[\"a\",\"b\"]"));
+        assert_eq!(cell(&row, "state.z"), None);
+        assert_eq!(cell(&row, "state.o.p").as_deref(), Some("1.50"));
+        assert_eq!(cell(&row, "action.ok").as_deref(), Some("true"));
+        let raw = row_of(&text, &index, false, true);
+        assert_eq!(cell(&raw, "state.s").as_deref(), Some("-1+2"));
     }
 }

@@ -49,6 +49,21 @@ pub fn next_batch(examples: &mut dyn ExampleStream) -> anyhow::Result<Vec<(Locat
     Ok(batch)
 }
 
+/// Pull up to `BATCH` examples' texts from the stream (see `ExampleStream::next_text`).
+pub fn next_text_batch(
+    examples: &mut dyn ExampleStream,
+) -> anyhow::Result<Vec<(Location, Vec<u8>)>> {
+    let mut batch = Vec::with_capacity(BATCH);
+    while batch.len() < BATCH {
+        let mut buf = Vec::new();
+        match examples.next_text(&mut buf) {
+            Some(item) => batch.push((item?, buf)),
+            None => break,
+        }
+    }
+    Ok(batch)
+}
+
 /// What a writer did with one split.
 #[derive(Debug, Default)]
 pub struct SplitOutcome {
