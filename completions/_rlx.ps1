@@ -38,7 +38,7 @@ Register-ArgumentCompleter -Native -CommandName 'rlx' -ScriptBlock {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format [default: inferred from the output directory''s name, else jsonl]. `all` writes every format into DIR/<format>/')
             [CompletionResult]::new('--seed', '--seed', [CompletionResultType]::ParameterName, 'Seed of the ChaCha20 shuffle')
             [CompletionResult]::new('--split-ratio', '--split-ratio', [CompletionResultType]::ParameterName, 'Share of examples for the eval split, in [0, 1) [default: 0.2]. Given explicitly, it also re-splits a pre-split {"train","eval"} input')
-            [CompletionResult]::new('--validation-ratio', '--validation-ratio', [CompletionResultType]::ParameterName, 'Share of examples for a validation split, in [0, 1); split + validation must be < 1')
+            [CompletionResult]::new('--validation-ratio', '--validation-ratio', [CompletionResultType]::ParameterName, 'Share of examples for a validation split, in [0, 1) [default: 0]; split + validation must be < 1')
             [CompletionResult]::new('--max-examples', '--max-examples', [CompletionResultType]::ParameterName, 'Keep at most N examples, shared among the splits in proportion to their sizes')
             [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'Model whose tokenizer and training-example token limit `--format openai` applies')
             [CompletionResult]::new('--anthropic-style', '--anthropic-style', [CompletionResultType]::ParameterName, 'Line style of `--format anthropic`: legacy {"prompt","completion"} with the exact Human/Assistant separators, or Bedrock {"system","messages"} for Claude fine-tuning')

@@ -90,11 +90,11 @@ _rlx() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "huggingface openai anthropic csv jsonl all" -- "${cur}"))
                     return 0
                     ;;
                 -f)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "huggingface openai anthropic csv jsonl all" -- "${cur}"))
                     return 0
                     ;;
                 --seed)
@@ -214,11 +214,11 @@ _rlx() {
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "huggingface openai anthropic csv jsonl all" -- "${cur}"))
                     return 0
                     ;;
                 -f)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "huggingface openai anthropic csv jsonl all" -- "${cur}"))
                     return 0
                     ;;
                 --model)

@@ -31,10 +31,15 @@ complete -c rlx -n "__fish_rlx_needs_command" -f -a "validate" -d 'Run every che
 complete -c rlx -n "__fish_rlx_needs_command" -f -a "completions" -d 'Print a shell completion script to stdout'
 complete -c rlx -n "__fish_rlx_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c rlx -n "__fish_rlx_using_subcommand export" -s o -l output -d 'Output directory. It is written atomically and must not exist or be empty, unless --force' -r -F
-complete -c rlx -n "__fish_rlx_using_subcommand export" -s f -l format -d 'Output format [default: inferred from the output directory\'s name, else jsonl]. `all` writes every format into DIR/<format>/' -r
+complete -c rlx -n "__fish_rlx_using_subcommand export" -s f -l format -d 'Output format [default: inferred from the output directory\'s name, else jsonl]. `all` writes every format into DIR/<format>/' -r -f -a "huggingface\t'datasets-ready JSON Lines splits with a dataset card declaring the schema'
+openai\t'chat fine-tuning JSONL with exact token counts'
+anthropic\t'Claude prompt/completion (or Bedrock) JSONL'
+csv\t'flattened CSV with a data dictionary and an analysis script'
+jsonl\t'one example per line, as in the input'
+all\t'every format, each in DIR/<format>/'"
 complete -c rlx -n "__fish_rlx_using_subcommand export" -l seed -d 'Seed of the ChaCha20 shuffle' -r
 complete -c rlx -n "__fish_rlx_using_subcommand export" -l split-ratio -d 'Share of examples for the eval split, in [0, 1) [default: 0.2]. Given explicitly, it also re-splits a pre-split {"train","eval"} input' -r
-complete -c rlx -n "__fish_rlx_using_subcommand export" -l validation-ratio -d 'Share of examples for a validation split, in [0, 1); split + validation must be < 1' -r
+complete -c rlx -n "__fish_rlx_using_subcommand export" -l validation-ratio -d 'Share of examples for a validation split, in [0, 1) [default: 0]; split + validation must be < 1' -r
 complete -c rlx -n "__fish_rlx_using_subcommand export" -l max-examples -d 'Keep at most N examples, shared among the splits in proportion to their sizes' -r
 complete -c rlx -n "__fish_rlx_using_subcommand export" -l model -d 'Model whose tokenizer and training-example token limit `--format openai` applies' -r
 complete -c rlx -n "__fish_rlx_using_subcommand export" -l anthropic-style -d 'Line style of `--format anthropic`: legacy {"prompt","completion"} with the exact Human/Assistant separators, or Bedrock {"system","messages"} for Claude fine-tuning' -r -f -a "legacy\t'{"prompt":"\\n\\nHuman: …\\n\\nAssistant:","completion":" …"}'
@@ -53,7 +58,12 @@ complete -c rlx -n "__fish_rlx_using_subcommand export" -l json -d 'Print the re
 complete -c rlx -n "__fish_rlx_using_subcommand export" -s q -l quiet -d 'Print nothing but errors (no progress bar, no summary)'
 complete -c rlx -n "__fish_rlx_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c rlx -n "__fish_rlx_using_subcommand export" -s V -l version -d 'Print version'
-complete -c rlx -n "__fish_rlx_using_subcommand validate" -s f -l format -d 'Also run the checks this format needs (prompt fields for openai/anthropic, token limits for openai)' -r
+complete -c rlx -n "__fish_rlx_using_subcommand validate" -s f -l format -d 'Also run the checks this format needs (prompt fields for openai/anthropic, token limits for openai)' -r -f -a "huggingface\t'datasets-ready JSON Lines splits with a dataset card declaring the schema'
+openai\t'chat fine-tuning JSONL with exact token counts'
+anthropic\t'Claude prompt/completion (or Bedrock) JSONL'
+csv\t'flattened CSV with a data dictionary and an analysis script'
+jsonl\t'one example per line, as in the input'
+all\t'every format, each in DIR/<format>/'"
 complete -c rlx -n "__fish_rlx_using_subcommand validate" -l model -d 'Model whose tokenizer and token limit the openai checks apply' -r
 complete -c rlx -n "__fish_rlx_using_subcommand validate" -l check-file -d 'Check an already written platform file instead of an rlx input: an OpenAI chat fine-tuning JSONL or a Bedrock Claude JSONL' -r -f -a "openai\t'OpenAI chat fine-tuning JSONL ({"messages":[…]})'
 bedrock\t'Amazon Bedrock Claude fine-tuning JSONL ({"system","messages"})'"

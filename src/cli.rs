@@ -73,7 +73,7 @@ pub struct ExportArgs {
 
     /// Output format [default: inferred from the output directory's name, else jsonl].
     /// `all` writes every format into DIR/<format>/.
-    #[arg(long, short, value_parser = format::parse_format_choice, value_name = "FORMAT")]
+    #[arg(long, short, value_parser = format::format_value_parser(), ignore_case = true, value_name = "FORMAT")]
     pub format: Option<FormatChoice>,
 
     /// Seed of the ChaCha20 shuffle.
@@ -89,7 +89,8 @@ pub struct ExportArgs {
     #[arg(long, value_name = "R")]
     pub split_ratio: Option<Ratio>,
 
-    /// Share of examples for a validation split, in [0, 1); split + validation must be < 1.
+    /// Share of examples for a validation split, in [0, 1) [default: 0]; split + validation
+    /// must be < 1.
     #[arg(long, value_name = "V")]
     pub validation_ratio: Option<Ratio>,
 
@@ -140,7 +141,7 @@ pub struct ValidateArgs {
 
     /// Also run the checks this format needs (prompt fields for openai/anthropic, token
     /// limits for openai).
-    #[arg(long, short, value_parser = format::parse_format_choice, value_name = "FORMAT")]
+    #[arg(long, short, value_parser = format::format_value_parser(), ignore_case = true, value_name = "FORMAT")]
     pub format: Option<FormatChoice>,
 
     /// Model whose tokenizer and token limit the openai checks apply.

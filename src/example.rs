@@ -31,6 +31,15 @@ impl Policy {
         }
     }
 
+    /// The name with its indefinite article ("an extraction", "a retrieval").
+    pub fn with_article(self) -> &'static str {
+        match self {
+            Policy::Extraction => "an extraction",
+            Policy::Retrieval => "a retrieval",
+            Policy::Consolidation => "a consolidation",
+        }
+    }
+
     /// The state keys that identify this policy.
     pub fn signature(self) -> &'static [&'static str] {
         match self {

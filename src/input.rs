@@ -39,7 +39,25 @@ pub struct Source {
     pub shape: Shape,
     pub was_gzipped: bool,
     /// Keeps the spooled copy alive (and deletes it on drop).
-    _spool: Option<tempfile::NamedTempFile>,
+    _spool: Option<Spool>,
+}
+
+/// A temporary copy of the input, removed on drop and on interrupt.
+struct Spool(tempfile::NamedTempFile);
+
+impl Spool {
+    fn new(what: &str) -> anyhow::Result<Spool> {
+        let tmp = tempfile::NamedTempFile::new()
+            .with_context(|| format!("creating a temporary file to {what}"))?;
+        crate::cleanup::register(tmp.path());
+        Ok(Spool(tmp))
+    }
+}
+
+impl Drop for Spool {
+    fn drop(&mut self) {
+        crate::cleanup::unregister(self.0.path());
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -144,22 +162,20 @@ impl Source {
     /// Open `input` (a path or `-`), spooling stdin or a gzip stream to a temporary file
     /// so later passes can seek.
     pub fn open(input: &str) -> anyhow::Result<Source> {
-        let (name, mut file, spool): (Arc<str>, File, Option<tempfile::NamedTempFile>) =
-            if input == "-" {
-                let mut tmp = tempfile::NamedTempFile::new()
-                    .context("creating a temporary file to spool stdin")?;
-                io::copy(&mut io::stdin().lock(), tmp.as_file_mut()).context("reading <stdin>")?;
-                let f = tmp.reopen().context("reopening the spooled stdin")?;
-                ("<stdin>".into(), f, Some(tmp))
-            } else {
-                (input.into(), open_file(Path::new(input))?, None)
-            };
+        let (name, mut file, spool): (Arc<str>, File, Option<Spool>) = if input == "-" {
+            let mut tmp = Spool::new("spool stdin")?;
+            io::copy(&mut io::stdin().lock(), tmp.0.as_file_mut()).context("reading <stdin>")?;
+            let f = tmp.0.reopen().context("reopening the spooled stdin")?;
+            ("<stdin>".into(), f, Some(tmp))
+        } else {
+            (input.into(), open_file(Path::new(input))?, None)
+        };
         let mut magic = [0u8; 3];
         let n = read_prefix(&mut file, &mut magic).with_context(|| format!("reading {name}"))?;
         let (file, spool, was_gzipped) = if n >= 2 && magic[..2] == GZIP_MAGIC {
             let tmp = gunzip_to_temp(&mut file, &name)?;
             (
-                tmp.reopen().context("reopening the decompressed input")?,
+                tmp.0.reopen().context("reopening the decompressed input")?,
                 Some(tmp),
                 true,
             )
@@ -510,10 +526,10 @@ fn read_prefix(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     Ok(n)
 }
 
-fn gunzip_to_temp(file: &mut File, name: &str) -> anyhow::Result<tempfile::NamedTempFile> {
+fn gunzip_to_temp(file: &mut File, name: &str) -> anyhow::Result<Spool> {
     file.seek(SeekFrom::Start(0))?;
-    let mut tmp =
-        tempfile::NamedTempFile::new().context("creating a temporary file to decompress into")?;
+    let mut spool = Spool::new("decompress into")?;
+    let tmp = &mut spool.0;
     let mut decoder = flate2::read::MultiGzDecoder::new(BufReader::new(&*file));
     let mut out = io::BufWriter::new(tmp.as_file_mut());
     io::copy(&mut decoder, &mut out).map_err(|e| InputError {
@@ -524,7 +540,7 @@ fn gunzip_to_temp(file: &mut File, name: &str) -> anyhow::Result<tempfile::Named
     })?;
     out.flush().context("writing the decompressed input")?;
     drop(out);
-    Ok(tmp)
+    Ok(spool)
 }
 
 fn describe_start(source: &Source, pos: u64, first: u8) -> String {
@@ -882,7 +898,7 @@ fn offset_of(bytes: &[u8], line: usize, column: usize) -> usize {
 }
 
 /// Absolute (line, column) in the input of byte `at` of an example.
-fn line_col(bytes: &[u8], at: usize, location: &Location) -> (u32, u32) {
+pub fn line_col(bytes: &[u8], at: usize, location: &Location) -> (u32, u32) {
     let before = &bytes[..at.min(bytes.len())];
     let newlines = before.iter().filter(|&&b| b == b'\n').count() as u32;
     let col_in_line = match before.iter().rposition(|&b| b == b'\n') {

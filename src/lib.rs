@@ -5,6 +5,7 @@
 //! formats → summary. Tests drive the crate through `run`, not through `main`.
 
 pub mod check_file;
+pub mod cleanup;
 pub mod cli;
 pub mod example;
 pub mod format;
@@ -107,14 +108,7 @@ impl ExportPlan {
                 "--split-ratio {split_ratio} plus --validation-ratio {validation_ratio} is not below 1; expected the two shares to leave room for training examples"
             )));
         }
-        let uses_openai = choice.formats().contains(&Format::Openai);
-        let model = tokens::find_model(&args.model).map_err(UsageError);
-        let model = match model {
-            Ok(m) => m,
-            Err(e) if uses_openai => return Err(e),
-            // The model only matters to the openai format.
-            Err(_) => tokens::MODELS[0],
-        };
+        let model = tokens::find_model(&args.model).map_err(UsageError)?;
         Ok(ExportPlan {
             input: args.input.clone(),
             output: args.output.clone(),
@@ -159,6 +153,7 @@ fn thread_count(common: &CommonArgs) -> usize {
 
 /// Run a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    cleanup::install();
     match cli.command {
         Command::Export(args) => Ok(run_export(&args)),
         Command::Validate(args) => Ok(run_validate(&args)),
@@ -177,8 +172,12 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
 /// Print the completion script for `shell`.
 pub fn write_completions(shell: clap_complete::Shell, out: &mut dyn Write) -> io::Result<()> {
     let mut cmd = Cli::command();
-    clap_complete::generate(shell, &mut cmd, "rlx", out);
-    Ok(())
+    // clap_complete panics on a failed write; render to memory, then write ourselves so
+    // a closed stdout is an ordinary error (and exits quietly).
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "rlx", &mut script);
+    out.write_all(&script)?;
+    out.flush()
 }
 
 fn run_export(args: &ExportArgs) -> Outcome {
@@ -262,7 +261,6 @@ fn export(plan: &ExportPlan, result: &mut ExportResult, progress: &Progress) -> 
     result.stats.shuffled = plan.shuffle;
     result.stats.split_ratio = plan.split_ratio.to_string();
     result.stats.validation_ratio = plan.validation_ratio.to_string();
-    output::install_interrupt_cleanup();
     let staging = Staging::begin(&plan.output, plan.force, plan.compress)?;
     let source = Source::open(&plan.input)?;
     result.stats.input_shape = Some(source.shape);
@@ -437,7 +435,10 @@ fn empty_split_warnings(
             }
         };
         if wanted {
-            out.push(Warning::EmptySplit { split });
+            out.push(Warning::EmptySplit {
+                split,
+                kept_input_split: selection.kept_input_split,
+            });
         }
     }
     out
@@ -541,7 +542,11 @@ fn run_validate(args: &ValidateArgs) -> Outcome {
     let started = Instant::now();
     let progress = Progress::new(args.common.quiet || args.common.json);
     let mut result = ExportResult {
-        output: args.input.clone(),
+        output: if args.input == "-" {
+            "<stdin>".into()
+        } else {
+            args.input.clone()
+        },
         ..Default::default()
     };
     let outcome = match args.check_file {
@@ -569,11 +574,11 @@ fn validate_input(
     } else {
         "no --format: format-specific checks skipped".into()
     };
-    let model = if specs.iter().any(|s| s.format == Format::Openai) {
-        Some(tokens::find_model(&args.model).map_err(UsageError)?)
-    } else {
-        None
-    };
+    let model = tokens::find_model(&args.model).map_err(UsageError)?;
+    let model = specs
+        .iter()
+        .any(|s| s.format == Format::Openai)
+        .then_some(model);
     let source = Source::open(&args.input)?;
     result.stats.input_shape = Some(source.shape);
     let inspection = pipeline::inspect(

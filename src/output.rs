@@ -7,11 +7,13 @@
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use anyhow::{bail, Context};
 use flate2::write::GzEncoder;
 use flate2::Compression;
+
+use crate::cleanup;
 
 /// A usage problem with the output path (exit status 1, it is about the file system).
 #[derive(Debug)]
@@ -44,29 +46,6 @@ struct Inner {
 pub struct OutputDir {
     inner: Arc<Inner>,
     prefix: String,
-}
-
-/// Directories being staged, removed by the signal handler on SIGINT/SIGTERM.
-fn in_progress() -> &'static Mutex<Vec<PathBuf>> {
-    static PATHS: OnceLock<Mutex<Vec<PathBuf>>> = OnceLock::new();
-    PATHS.get_or_init(|| Mutex::new(Vec::new()))
-}
-
-/// Install the handler that removes staging directories when the user interrupts.
-pub fn install_interrupt_cleanup() {
-    static ONCE: OnceLock<()> = OnceLock::new();
-    ONCE.get_or_init(|| {
-        // Failing to install (another handler exists) only loses the cleanup.
-        let _ = ctrlc::set_handler(|| {
-            if let Ok(paths) = in_progress().lock() {
-                for p in paths.iter() {
-                    let _ = fs::remove_dir_all(p);
-                }
-            }
-            eprintln!("error: interrupted; nothing was written");
-            std::process::exit(130);
-        });
-    });
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -135,7 +114,7 @@ impl Staging {
                 return Err(e.into());
             }
         };
-        lock(in_progress()).push(temp.path().to_path_buf());
+        cleanup::register(temp.path());
         let dir = OutputDir {
             inner: Arc::new(Inner {
                 root: temp.path().to_path_buf(),
@@ -165,9 +144,8 @@ impl Staging {
             .take()
             .expect("commit consumes the staging, so the temp dir is still owned");
         let staged = temp.keep();
-        let forget = |p: &Path| lock(in_progress()).retain(|x| x != p);
         let result = self.swap_into_place(&staged);
-        forget(&staged);
+        cleanup::unregister(&staged);
         if let Err(e) = result {
             let _ = fs::remove_dir_all(&staged);
             return Err(e);
@@ -219,7 +197,7 @@ impl Staging {
 impl Drop for Staging {
     fn drop(&mut self) {
         if let Some(temp) = self.temp.take() {
-            lock(in_progress()).retain(|p| p != temp.path());
+            cleanup::unregister(temp.path());
             drop(temp);
         }
         if let Some(p) = &self.created_parent {

@@ -339,6 +339,23 @@ fn check_bytes(
         Err(TextError::Json(e)) => return Err(syntax(input::json_failure(bytes, &e, location))),
         Err(TextError::Shape(e)) => return Err((location.clone(), e.0, None)),
     };
+    if bytes.contains(&b'\\') {
+        if let Some(at) = text::find_lone_surrogate(bytes) {
+            let escape =
+                String::from_utf8_lossy(&bytes[at..(at + 6).min(bytes.len())]).into_owned();
+            let mut place = location.clone();
+            let (line, column) = input::line_col(bytes, at, location);
+            place.line = line;
+            place.column = Some(column);
+            return Err((
+                place,
+                format!(
+                    "a string holds the escape {escape}, half of a UTF-16 surrogate pair with no other half, which is not Unicode; expected valid text (Python's json.dumps writes these for broken strings)"
+                ),
+                None,
+            ));
+        }
+    }
     if text::max_depth(bytes) > input::MAX_DEPTH {
         return Err((
             location.clone(),

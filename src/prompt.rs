@@ -181,7 +181,9 @@ fn lead_in(policy: Policy) -> &'static str {
         Policy::Extraction => {
             "Analyze this conversation turn and decide whether to store its content in memory:"
         }
-        Policy::Retrieval => "Analyze this query and decide whether and how to search memory:",
+        Policy::Retrieval => {
+            "Analyze the features of this query and decide whether and how to search memory:"
+        }
         Policy::Consolidation => {
             "Analyze this group of memory entries and decide how to consolidate it:"
         }
@@ -445,7 +447,7 @@ mod tests {
         let text = render_user_prompt(Policy::Retrieval, &retrieval_state());
         assert_eq!(
             text,
-            "Analyze this query and decide whether and how to search memory:\n\n\
+            "Analyze the features of this query and decide whether and how to search memory:\n\n\
              **Query Features:**\n- Query Length: 42\n- Has Keywords: true\n- Complexity: 0.063\n- Category: debugging\n\n\
              **Context:**\n- Turn: 3\n- Conversation Depth: 3\n- Recent Tool Calls: 2\n- Has Errors: false\n\n\
              **Memory Statistics:**\n- Total Entries: 30\n- Recent Retrievals: 3\n- Average Success Rate: 0.750\n- Last Retrieval Time: n/a\n\n\

@@ -423,6 +423,45 @@ fn for_each_significant(bytes: &[u8], mut f: impl FnMut(&[u8])) {
     }
 }
 
+/// The byte offset of the first `\uXXXX` escape that is an unpaired UTF-16 surrogate
+/// (`\ud800` alone). serde_json's raw-value check lets these through while its full
+/// parser rejects them, and `datasets` rejects them too, so the scan must catch them.
+pub fn find_lone_surrogate(bytes: &[u8]) -> Option<usize> {
+    let hex = |at: usize| -> Option<u32> {
+        let digits = bytes.get(at..at + 4)?;
+        u32::from_str_radix(std::str::from_utf8(digits).ok()?, 16).ok()
+    };
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        if bytes.get(i + 1) != Some(&b'u') {
+            i += 2;
+            continue;
+        }
+        let Some(unit) = hex(i + 2) else {
+            return Some(i);
+        };
+        if (0xDC00..0xE000).contains(&unit) {
+            return Some(i);
+        }
+        if (0xD800..0xDC00).contains(&unit) {
+            let is_paired = bytes.get(i + 6) == Some(&b'\\')
+                && bytes.get(i + 7) == Some(&b'u')
+                && hex(i + 8).is_some_and(|low| (0xDC00..0xE000).contains(&low));
+            if !is_paired {
+                return Some(i);
+            }
+            i += 12;
+            continue;
+        }
+        i += 6;
+    }
+    None
+}
+
 /// The deepest nesting of objects and arrays in JSON text.
 pub fn max_depth(bytes: &[u8]) -> usize {
     let (mut depth, mut max) = (0usize, 0usize);
@@ -608,6 +647,15 @@ mod tests {
         let c = text(r#"{"state":{"a":1},"action":{"b":"xy"},"reward":1}"#).fingerprint();
         assert_eq!(a, b);
         assert_ne!(a, c);
+    }
+
+    #[test]
+    fn lone_surrogates_are_found() {
+        assert_eq!(find_lone_surrogate(br#"{"a":"\ud800x"}"#), Some(6));
+        assert_eq!(find_lone_surrogate(br#"{"a":"\udc00"}"#), Some(6));
+        assert_eq!(find_lone_surrogate(br#"{"a":"\ud83d\ude80"}"#), None);
+        assert_eq!(find_lone_surrogate(br#"{"a":"\\ud800"}"#), None);
+        assert_eq!(find_lone_surrogate(br#"{"a":"\u00e9\n"}"#), None);
     }
 
     #[test]

@@ -30,7 +30,10 @@ pub enum Warning {
         first_copy: String,
     },
     /// A split with no examples, left out of the file set.
-    EmptySplit { split: Split },
+    EmptySplit {
+        split: Split,
+        kept_input_split: bool,
+    },
     /// A format left out every example of a split, so it wrote no file for it.
     FormatEmptiedSplit { format: &'static str, split: Split },
     /// Fewer training examples than a platform needs.
@@ -98,9 +101,13 @@ impl fmt::Display for Warning {
                 f,
                 "{copies} example(s) repeat an earlier example's state, action and reward (first: {first_copy} repeats {first}); they are kept"
             ),
-            Warning::EmptySplit { split } => write!(
+            Warning::EmptySplit { split, kept_input_split: false } => write!(
                 f,
-                "the {split} split has no examples, so no {split} file is written (consumers reject empty files); lower --split-ratio/--validation-ratio or add examples"
+                "the {split} split has no examples, so no {split} file is written (consumers reject empty files); raise --split-ratio/--validation-ratio or add examples"
+            ),
+            Warning::EmptySplit { split, kept_input_split: true } => write!(
+                f,
+                "the input's {split} array has no (valid) examples, so no {split} file is written (consumers reject empty files); pass --split-ratio to re-split all examples"
             ),
             Warning::FormatEmptiedSplit { format, split } => write!(
                 f,
@@ -181,13 +188,16 @@ pub fn check_policy(
 ) -> Result<Policy, String> {
     match (checks.policy, detected) {
         (Some(wanted), Some(found)) if wanted != found => Err(format!(
-            "state is a {found} state (it has {}); expected a {wanted} state (--policy {wanted})",
-            found.signature().join("+")
+            "state is {} state (it has {}); expected {} state (--policy {wanted})",
+            found.with_article(),
+            found.signature().join("+"),
+            wanted.with_article()
         )),
         (Some(wanted), None) => Err(format!(
-            "state has none of {} ({}); expected a {wanted} state",
+            "state has none of {} ({}); expected {} state",
             wanted.signature().join("+"),
-            state_keys()
+            state_keys(),
+            wanted.with_article()
         )),
         (Some(wanted), Some(_)) => Ok(wanted),
         (None, None) => Err(format!(
@@ -205,7 +215,8 @@ pub fn check_same_policy(found: Policy, first: Policy, first_at: &Location) -> R
         return Ok(());
     }
     Err(format!(
-        "state is a {found} state, but the examples before it are {first} (first at {first_at}); one export holds one policy: pass --policy {first} --skip-invalid to keep only the {first} examples, or split the input by policy"
+        "state is {} state, but the examples before it are {first} (first at {first_at}); one export holds one policy: pass --policy {first} --skip-invalid to keep only the {first} examples, or split the input by policy",
+        found.with_article()
     ))
 }
 
@@ -229,10 +240,14 @@ pub fn check_action(policy: Policy, action: &Map<String, Value>) -> Result<(), S
                 .find(|p| *p != policy && action.contains_key(p.action_key()));
             Err(match other {
                 Some(p) => format!(
-                    "action has \"{}\" (the {p} policy's key) but no \"{key}\"; expected a {policy} action",
-                    p.action_key()
+                    "action has \"{}\" (the {p} policy's key) but no \"{key}\"; expected {} action",
+                    p.action_key(),
+                    policy.with_article()
                 ),
-                None => format!("action has no \"{key}\"; expected a {policy} action"),
+                None => format!(
+                    "action has no \"{key}\"; expected {} action",
+                    policy.with_article()
+                ),
             })
         }
         (Policy::Retrieval, Some(Value::Bool(_))) => Ok(()),

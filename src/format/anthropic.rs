@@ -286,10 +286,12 @@ fn guide(result: &ExportResult, out: &OutputDir, style: AnthropicStyle) -> Strin
     text.push_str(&format!(
         "## Use\n\n```python\nimport json{}\n\nwith {open} as f:\n    examples = [json.loads(line) for line in f]\nprint(len(examples), \"training examples\")\n```\n\n\
          ## Quality notes\n\n\
-         - The split is per example: one session's decisions can land in both train and eval. \
-         Group by `metadata.sessionId` before splitting if that leakage matters.\n\
+         - The split is per example: decisions from one {unit} can land in both train and eval. \
+         Split the source logs by {key} before exporting if that leakage matters.\n\
          - Rewards are in [-1, 1]; negative rewards mark bad outcomes.\n",
         if out.is_compressed() { "\nimport gzip" } else { "" },
+        unit = if policy == "consolidation" { "group of entries" } else { "session" },
+        key = if policy == "consolidation" { "`metadata.entryIds`" } else { "`metadata.sessionId`" },
     ));
     text
 }

@@ -132,9 +132,9 @@ fn readme(config: &WriterConfig, result: &ExportResult, out: &OutputDir) -> Stri
         },
         s.exported_at,
     );
-    text.push_str("## Files\n\n");
+    text.push_str("## Files\n\n| file | split | examples |\n|---|---|---|\n");
     for (split, name, n) in &files {
-        text.push_str(&format!("- `{name}`: {n} {split} examples\n"));
+        text.push_str(&format!("| `{name}` | {split} | {n} |\n"));
     }
     text.push_str(
         "\n## Format\n\nEach line is one example; keys appear in this order, and `nextState` and \

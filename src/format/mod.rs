@@ -121,6 +121,8 @@ pub enum Format {
 pub struct FormatSpec {
     pub format: Format,
     pub name: &'static str,
+    /// One line for `--help` and completions.
+    pub about: &'static str,
     /// Whole words of the output directory's name that choose this format.
     pub words: &'static [&'static str],
     /// Endings of the output directory's name that choose this format (checked first).
@@ -140,6 +142,7 @@ pub const TABLE: &[FormatSpec] = &[
     FormatSpec {
         format: Format::Huggingface,
         name: "huggingface",
+        about: "datasets-ready JSON Lines splits with a dataset card declaring the schema",
         reads_everything: true,
         words: &["huggingface", "hf"],
         endings: &[],
@@ -150,6 +153,7 @@ pub const TABLE: &[FormatSpec] = &[
     FormatSpec {
         format: Format::Openai,
         name: "openai",
+        about: "chat fine-tuning JSONL with exact token counts",
         reads_everything: false,
         words: &["openai", "gpt"],
         endings: &[],
@@ -160,6 +164,7 @@ pub const TABLE: &[FormatSpec] = &[
     FormatSpec {
         format: Format::Anthropic,
         name: "anthropic",
+        about: "Claude prompt/completion (or Bedrock) JSONL",
         reads_everything: true,
         words: &["anthropic", "claude"],
         endings: &[],
@@ -170,6 +175,7 @@ pub const TABLE: &[FormatSpec] = &[
     FormatSpec {
         format: Format::Csv,
         name: "csv",
+        about: "flattened CSV with a data dictionary and an analysis script",
         reads_everything: true,
         words: &[],
         endings: &[".csv"],
@@ -180,6 +186,7 @@ pub const TABLE: &[FormatSpec] = &[
     FormatSpec {
         format: Format::Jsonl,
         name: "jsonl",
+        about: "one example per line, as in the input",
         reads_everything: true,
         words: &[],
         endings: &[".jsonl", ".ndjson"],
@@ -225,8 +232,20 @@ impl fmt::Display for FormatChoice {
     }
 }
 
-/// The clap value parser for `--format`, reading the table so help, completions and
-/// errors list every format.
+/// The clap value parser for `--format`: its possible values come from the table, so
+/// help, completions and errors list every format.
+pub fn format_value_parser() -> impl clap::builder::TypedValueParser<Value = FormatChoice> {
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+    let mut values: Vec<PossibleValue> = TABLE
+        .iter()
+        .map(|s| PossibleValue::new(s.name).help(s.about))
+        .collect();
+    values.push(PossibleValue::new("all").help("every format, each in DIR/<format>/"));
+    PossibleValuesParser::new(values)
+        .map(|s| parse_format_choice(&s).expect("every possible value is a format of the table"))
+}
+
+/// A `--format` value by name (any case).
 pub fn parse_format_choice(s: &str) -> Result<FormatChoice, String> {
     let lower = s.to_ascii_lowercase();
     if lower == "all" {
