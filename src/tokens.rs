@@ -159,6 +159,13 @@ impl TokenCounter {
         }
         total
     }
+
+    /// `count_messages` for system, user and assistant messages whose system message
+    /// (and the roles) were counted once already: `fixed` is
+    /// `count_messages(&[("system", system), ("user", ""), ("assistant", "")])`.
+    pub fn count_chat(&mut self, fixed: u64, user: &str, assistant: &str) -> u64 {
+        fixed + self.count(user) + self.count(assistant)
+    }
 }
 
 /// Split `text` after every newline that is followed by a non-whitespace character:

@@ -24,7 +24,7 @@ const MIN_TRAINING_EXAMPLES: u64 = 10;
 
 pub struct OpenAi {
     config: WriterConfig,
-    counters: Vec<TokenCounter>,
+    counters: Vec<ChatCounter>,
     /// Token counts of the examples written to train.jsonl.
     train_tokens: Vec<u32>,
     /// Tokens written per split (train, validation, eval).
@@ -53,16 +53,31 @@ struct Line<'a> {
     messages: [Message<'a>; 3],
 }
 
+/// A token counter that knows the policy's fixed tokens (system prompt, roles, framing),
+/// so each example only counts its own text.
+pub struct ChatCounter {
+    counter: TokenCounter,
+    fixed: u64,
+}
+
+impl ChatCounter {
+    pub fn new(model: Model, policy: Policy) -> ChatCounter {
+        let mut counter = TokenCounter::new(model.encoding);
+        let fixed = counter.count_messages(&[
+            ("system", prompt::system_prompt(policy)),
+            ("user", ""),
+            ("assistant", ""),
+        ]);
+        ChatCounter { counter, fixed }
+    }
+}
+
 /// One example as a chat line (no newline) and its exact token count.
-pub fn render_chat(policy: Policy, example: &Example, counter: &mut TokenCounter) -> (String, u64) {
+pub fn render_chat(policy: Policy, example: &Example, counter: &mut ChatCounter) -> (String, u64) {
     let system = prompt::system_prompt(policy);
     let user = prompt::render_user_prompt(policy, &example.state);
     let assistant = prompt::render_assistant(policy, example);
-    let tokens = counter.count_messages(&[
-        ("system", system),
-        ("user", &user),
-        ("assistant", &assistant),
-    ]);
+    let tokens = counter.counter.count_chat(counter.fixed, &user, &assistant);
     let line = Line {
         messages: [
             Message {
@@ -94,9 +109,9 @@ fn over_limit_warning(location: &Location, tokens: u64, model: Model) -> Warning
     }
 }
 
-fn counters(model: Model, threads: usize) -> Vec<TokenCounter> {
+fn counters(model: Model, policy: Policy, threads: usize) -> Vec<ChatCounter> {
     (0..threads.max(1))
-        .map(|_| TokenCounter::new(model.encoding))
+        .map(|_| ChatCounter::new(model, policy))
         .collect()
 }
 
@@ -107,7 +122,7 @@ pub fn over_limit(
     model: Model,
     threads: usize,
 ) -> anyhow::Result<Vec<Warning>> {
-    let mut states = counters(model, threads);
+    let mut states = counters(model, policy, threads);
     let mut out = Vec::new();
     loop {
         let batch = super::next_batch(examples)?;
@@ -143,7 +158,7 @@ impl FormatWriter for OpenAi {
         let model = self.config.model;
         let policy = self.config.policy;
         if self.counters.is_empty() {
-            self.counters = counters(model, self.config.threads);
+            self.counters = counters(model, policy, self.config.threads);
         }
         let mut file = out.create_data(&format!("{}.jsonl", split.name()))?;
         let mut outcome = SplitOutcome::default();
@@ -369,8 +384,17 @@ mod tests {
         .unwrap();
         let model = find_model("gpt-4o-mini-2024-07-18").unwrap();
         assert_eq!(model.encoding, Encoding::O200kBase);
-        let mut c = TokenCounter::new(model.encoding);
+        let mut c = ChatCounter::new(model, Policy::Consolidation);
         let (line, tokens) = render_chat(Policy::Consolidation, &ex, &mut c);
+        let mut plain = TokenCounter::new(model.encoding);
+        let v0: serde_json::Value = serde_json::from_str(&line).unwrap();
+        let texts: Vec<(&str, &str)> = v0["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| (m["role"].as_str().unwrap(), m["content"].as_str().unwrap()))
+            .collect();
+        assert_eq!(tokens, plain.count_messages(&texts));
         let v: serde_json::Value = serde_json::from_str(&line).unwrap();
         assert_eq!(v.as_object().unwrap().len(), 1);
         let roles: Vec<&str> = v["messages"]
