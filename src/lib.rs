@@ -468,8 +468,8 @@ fn write_format(
             continue;
         }
         let parts = pipeline::Parts {
-            metadata: config.include_metadata && spec.reads_everything,
-            rest: spec.reads_everything,
+            metadata: config.include_metadata && spec.reads.metadata,
+            rest: spec.reads.rest,
         };
         let mut stream = SpanStream::new(
             source,

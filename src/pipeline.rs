@@ -380,9 +380,9 @@ fn check_bytes(
         serde_json::from_str(text.action.get()).map_err(|e| fail(e.to_string(), detected))?;
     validate::check_action(policy, &action).map_err(|r| fail(r, detected))?;
     if options.checks.needs_prompt_fields {
-        let full: Map<String, Value> =
-            serde_json::from_str(text.state.get()).map_err(|e| fail(e.to_string(), detected))?;
-        prompt::check_state_fields(policy, &full).map_err(|r| fail(r, detected))?;
+        let view =
+            prompt::StateText::parse(text.state).map_err(|e| fail(e.to_string(), detected))?;
+        prompt::check_state_fields(policy, &view).map_err(|r| fail(r, detected))?;
     }
     let action_value = action
         .get(policy.action_key())

@@ -7,9 +7,11 @@
 
 use std::fmt::Write as _;
 
-use serde_json::{Map, Value};
+use serde_json::value::RawValue;
+use serde_json::Value;
 
-use crate::example::{describe_value, Example, Policy};
+use crate::example::Policy;
+use crate::text::{describe_raw, minified, string_of, ExampleText, RawMap};
 
 /// How a state field is shown, and what type it must have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -206,31 +208,56 @@ fn answer_lead_in(policy: Policy) -> &'static str {
     }
 }
 
+/// A state's groups, borrowed from the example's text.
+pub struct StateText<'a> {
+    groups: RawMap<'a>,
+}
+
+impl<'a> StateText<'a> {
+    pub fn parse(state: &'a RawValue) -> Result<StateText<'a>, serde_json::Error> {
+        Ok(StateText {
+            groups: RawMap::parse(state)?,
+        })
+    }
+
+    /// The group's members when it is an object; `Err` holds what it is instead.
+    fn group(&self, key: &str) -> Option<Result<RawMap<'a>, &'a RawValue>> {
+        let raw = self.groups.get(key)?;
+        if raw.get().starts_with('{') {
+            Some(RawMap::parse(raw).map_err(|_| raw))
+        } else if raw.get() == "null" {
+            None
+        } else {
+            Some(Err(raw))
+        }
+    }
+}
+
 /// Check that `state` has every field the rendering needs, with a usable type.
 /// Returns the first problem as "what was found; what was expected".
-pub fn check_state_fields(policy: Policy, state: &Map<String, Value>) -> Result<(), String> {
+pub fn check_state_fields(policy: Policy, state: &StateText) -> Result<(), String> {
     for section in sections(policy) {
-        let group = match state.get(section.group) {
-            Some(Value::Object(g)) => g,
-            None | Some(Value::Null) => {
+        let group = match state.group(section.group) {
+            Some(Ok(g)) => g,
+            None => {
                 return Err(format!(
                     "state has no \"{}\"; expected the {} group every {} prompt shows",
                     section.group, section.heading, policy
                 ))
             }
-            Some(other) => {
+            Some(Err(other)) => {
                 return Err(format!(
                     "state.{} is {}; expected an object",
                     section.group,
-                    describe_value(other)
+                    describe_raw(other)
                 ))
             }
         };
         for field in section.fields {
             let path = format!("state.{}.{}", section.group, field.key);
-            match group.get(field.key) {
-                None | Some(Value::Null) if field.is_optional => {}
-                None | Some(Value::Null) => {
+            match group.get(field.key).filter(|v| v.get() != "null") {
+                None if field.is_optional => {}
+                None => {
                     return Err(format!(
                         "{path} is missing; expected {} (the {} prompt shows it as \"{}\")",
                         kind_name(field.kind),
@@ -241,7 +268,7 @@ pub fn check_state_fields(policy: Policy, state: &Map<String, Value>) -> Result<
                 Some(v) if !kind_accepts(field.kind, v) => {
                     return Err(format!(
                         "{path} is {}; expected {}",
-                        describe_value(v),
+                        describe_raw(v),
                         kind_name(field.kind)
                     ))
                 }
@@ -261,41 +288,47 @@ fn kind_name(kind: FieldKind) -> &'static str {
     }
 }
 
-fn kind_accepts(kind: FieldKind, v: &Value) -> bool {
+fn is_number(raw: &RawValue) -> bool {
+    raw.get()
+        .as_bytes()
+        .first()
+        .is_some_and(|b| *b == b'-' || b.is_ascii_digit())
+}
+
+fn kind_accepts(kind: FieldKind, v: &RawValue) -> bool {
+    let text = v.get();
     match kind {
-        Count => v.is_number(),
-        Score => v.as_f64().is_some_and(f64::is_finite),
-        Flag => v.is_boolean(),
-        Text => v.is_string(),
-        List => v.is_array(),
+        Count => is_number(v),
+        Score => is_number(v) && text.parse::<f64>().is_ok_and(f64::is_finite),
+        Flag => text == "true" || text == "false",
+        Text => text.starts_with('"'),
+        List => text.starts_with('['),
     }
 }
 
 /// The user message: a lead-in, every state field under its heading, and a question.
-pub fn render_user_prompt(policy: Policy, state: &Map<String, Value>) -> String {
+pub fn render_user_prompt(policy: Policy, state: &StateText) -> String {
     let mut out = String::with_capacity(768);
     out.push_str(lead_in(policy));
     out.push_str("\n\n");
     let known = sections(policy);
-    let mut first = true;
-    for section in known {
-        if !first {
+    for (n, section) in known.iter().enumerate() {
+        if n > 0 {
             out.push_str("\n\n");
         }
-        first = false;
         let _ = write!(out, "**{}:**", section.heading);
-        let group = state.get(section.group).and_then(Value::as_object);
+        let group = state.group(section.group).and_then(Result::ok);
         for field in section.fields {
-            let value = group.and_then(|g| g.get(field.key));
+            let value = group.as_ref().and_then(|g| g.get(field.key));
             let _ = write!(out, "\n- {}: ", field.label);
             match value {
-                None | Some(Value::Null) => out.push_str("n/a"),
+                None => out.push_str("n/a"),
                 Some(v) => render_field(&mut out, field.kind, v),
             }
         }
         // Fields the table does not know are shown too, under their own key.
-        if let Some(g) = group {
-            for (key, v) in g {
+        if let Some(g) = &group {
+            for (key, v) in &g.0 {
                 if !section.fields.iter().any(|f| f.key == key) {
                     let _ = write!(out, "\n- {key}: ");
                     render_value(&mut out, v);
@@ -303,21 +336,21 @@ pub fn render_user_prompt(policy: Policy, state: &Map<String, Value>) -> String 
             }
         }
     }
-    for (key, v) in state {
+    for (key, v) in &state.groups.0 {
         if known.iter().any(|s| s.group == key) {
             continue;
         }
         let _ = write!(out, "\n\n**{key}:**");
-        match v {
-            Value::Object(g) => {
-                for (k, v) in g {
+        match RawMap::parse(v) {
+            Ok(members) if v.get().starts_with('{') => {
+                for (k, v) in &members.0 {
                     let _ = write!(out, "\n- {k}: ");
                     render_value(&mut out, v);
                 }
             }
-            other => {
+            _ => {
                 out.push_str("\n- ");
-                render_value(&mut out, other);
+                render_value(&mut out, v);
             }
         }
     }
@@ -326,25 +359,28 @@ pub fn render_user_prompt(policy: Policy, state: &Map<String, Value>) -> String 
     out
 }
 
-fn render_field(out: &mut String, kind: FieldKind, v: &Value) {
-    match (kind, v) {
-        (Score, Value::Number(n)) => match n.as_f64() {
-            Some(x) if x.is_finite() => out.push_str(&to_fixed3(x)),
-            _ => out.push_str(&n.to_string()),
+fn render_field(out: &mut String, kind: FieldKind, v: &RawValue) {
+    match kind {
+        Score if is_number(v) => match v.get().parse::<f64>() {
+            Ok(x) if x.is_finite() => out.push_str(&to_fixed3(x)),
+            _ => out.push_str(v.get()),
         },
-        (List, Value::Array(items)) if items.is_empty() => out.push_str("none"),
+        List if v.get() == "[]" => out.push_str("none"),
         _ => render_value(out, v),
     }
 }
 
-/// Scalars as text, arrays comma-joined, objects as compact JSON.
-fn render_value(out: &mut String, v: &Value) {
-    match v {
-        Value::Null => out.push_str("n/a"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => out.push_str(&n.to_string()),
-        Value::String(s) => out.push_str(s),
-        Value::Array(items) => {
+/// Scalars as text, arrays comma-joined, objects as compact JSON, null as n/a.
+fn render_value(out: &mut String, v: &RawValue) {
+    let text = v.get();
+    match text.as_bytes().first() {
+        None | Some(b'n') => out.push_str("n/a"),
+        Some(b'"') => out.push_str(&string_of(v).unwrap_or_default()),
+        Some(b'[') => {
+            let items: Vec<&RawValue> = serde_json::from_str(text).unwrap_or_default();
+            if items.is_empty() {
+                out.push_str("none");
+            }
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
                     out.push_str(", ");
@@ -352,23 +388,25 @@ fn render_value(out: &mut String, v: &Value) {
                 render_value(out, item);
             }
         }
-        Value::Object(_) => out.push_str(&v.to_string()),
+        Some(b'{') => out.push_str(&minified(v)),
+        Some(_) => out.push_str(text),
     }
 }
 
 /// The action as pretty JSON in a fenced block, after a lead-in line.
-pub fn render_decision(policy: Policy, action: &Map<String, Value>) -> String {
-    let pretty = serde_json::to_string_pretty(action)
-        .expect("a serde_json map always serializes: its keys are strings");
+pub fn render_decision(policy: Policy, action: &RawValue) -> String {
+    let value: Value = serde_json::from_str(action.get()).unwrap_or(Value::Null);
+    let pretty = serde_json::to_string_pretty(&value)
+        .expect("a serde_json value always serializes: its keys are strings");
     format!("{}\n\n```json\n{pretty}\n```", answer_lead_in(policy))
 }
 
 /// The assistant message: the decision, then the expected reward with 3 decimals.
-pub fn render_assistant(policy: Policy, example: &Example) -> String {
+pub fn render_assistant(policy: Policy, example: &ExampleText) -> String {
     format!(
         "{}\n\n**Expected Reward**: {}",
-        render_decision(policy, &example.action),
-        to_fixed3(example.reward_f64())
+        render_decision(policy, example.action),
+        to_fixed3(example.reward_value)
     )
 }
 
@@ -431,7 +469,7 @@ mod tests {
         assert_eq!(reward_band(0.2), "fair outcome likelihood");
     }
 
-    fn retrieval_state() -> Map<String, Value> {
+    fn retrieval_state() -> serde_json::Map<String, Value> {
         json!({
             "queryFeatures": {"queryLength": 42, "hasKeywords": true, "queryComplexity": 0.0625, "semanticCategory": "debugging"},
             "contextFeatures": {"turnNumber": 3, "conversationDepth": 3, "recentToolCalls": 2, "hasErrors": false},
@@ -442,9 +480,19 @@ mod tests {
         .unwrap()
     }
 
+    fn raw(v: &impl serde::Serialize) -> Box<RawValue> {
+        serde_json::value::to_raw_value(v).unwrap()
+    }
+
+    fn check(state: &serde_json::Map<String, Value>) -> Result<(), String> {
+        let r = raw(state);
+        check_state_fields(Policy::Retrieval, &StateText::parse(&r).unwrap())
+    }
+
     #[test]
     fn user_prompt_lists_every_field_and_marks_absent_ones() {
-        let text = render_user_prompt(Policy::Retrieval, &retrieval_state());
+        let r = raw(&retrieval_state());
+        let text = render_user_prompt(Policy::Retrieval, &StateText::parse(&r).unwrap());
         assert_eq!(
             text,
             "Analyze the features of this query and decide whether and how to search memory:\n\n\
@@ -458,19 +506,19 @@ mod tests {
     #[test]
     fn missing_required_fields_are_named() {
         let mut state = retrieval_state();
-        assert_eq!(check_state_fields(Policy::Retrieval, &state), Ok(()));
+        assert_eq!(check(&state), Ok(()));
         state["queryFeatures"]
             .as_object_mut()
             .unwrap()
             .remove("queryComplexity");
-        let e = check_state_fields(Policy::Retrieval, &state).unwrap_err();
+        let e = check(&state).unwrap_err();
         assert!(
             e.starts_with("state.queryFeatures.queryComplexity is missing"),
             "{e}"
         );
         state.remove("memoryStats");
         state["queryFeatures"]["queryComplexity"] = json!("high");
-        let e = check_state_fields(Policy::Retrieval, &state).unwrap_err();
+        let e = check(&state).unwrap_err();
         assert_eq!(
             e,
             "state.queryFeatures.queryComplexity is the string \"high\"; expected a number"
@@ -479,10 +527,10 @@ mod tests {
 
     #[test]
     fn assistant_shows_action_and_reward() {
-        let ex = Example::from_value(
-            json!({"state":{},"action":{"decision":"store","priority":50},"reward":0.85}),
-        )
-        .unwrap();
+        let src = r#"{"state":{},"action":{"decision":"store","priority":50},"reward":0.85}"#;
+        let Ok(ex) = ExampleText::parse(src.as_bytes()) else {
+            panic!("a valid example")
+        };
         assert_eq!(
             render_assistant(Policy::Extraction, &ex),
             "Based on the analysis, here is the extraction decision:\n\n```json\n{\n  \"decision\": \"store\",\n  \"priority\": 50\n}\n```\n\n**Expected Reward**: 0.850"

@@ -104,7 +104,8 @@ fn first_byte(raw: &RawValue) -> u8 {
     raw.get().bytes().next().unwrap_or(b' ')
 }
 
-fn describe_raw(raw: &RawValue) -> String {
+/// What a raw value is, for messages (as `describe_value`).
+pub fn describe_raw(raw: &RawValue) -> String {
     match serde_json::from_str::<Value>(raw.get()) {
         Ok(v) => describe_value(&v),
         Err(_) => quote_cut(raw.get(), true),

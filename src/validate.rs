@@ -174,7 +174,9 @@ pub fn check_example(example: &Example, checks: &Checks) -> Result<Policy, Strin
     )?;
     check_action(policy, &example.action)?;
     if checks.needs_prompt_fields {
-        prompt::check_state_fields(policy, &example.state)?;
+        let raw = serde_json::value::to_raw_value(&example.state).map_err(|e| e.to_string())?;
+        let view = prompt::StateText::parse(&raw).map_err(|e| e.to_string())?;
+        prompt::check_state_fields(policy, &view)?;
     }
     Ok(policy)
 }

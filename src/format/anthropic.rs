@@ -10,15 +10,16 @@
 use std::io::Write;
 
 use anyhow::Context;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use super::{ExampleStream, FormatWriter, SplitOutcome, WriterConfig};
 use crate::cli::AnthropicStyle;
-use crate::example::{Example, Policy, Split};
+use crate::example::{Policy, Split};
 use crate::output::OutputDir;
 use crate::parallel;
-use crate::prompt;
+use crate::prompt::{self, StateText};
 use crate::summary::ExportResult;
+use crate::text::{minified, ExampleText, RawMap};
 use crate::validate::Warning;
 
 const HUMAN: &str = "\n\nHuman:";
@@ -39,40 +40,62 @@ pub fn new(config: &WriterConfig) -> Box<dyn FormatWriter> {
 }
 
 /// A legacy line, or why the example cannot be one.
-fn legacy_line(policy: Policy, ex: &Example, include_metadata: bool) -> Result<Value, String> {
+fn legacy_line(policy: Policy, ex: &ExampleText, include_metadata: bool) -> Result<String, String> {
     let system = prompt::system_prompt(policy);
-    let user = prompt::render_user_prompt(policy, &ex.state);
-    let human = format!("{system}\n\n{user}");
-    if let Some(sep) = [HUMAN, ASSISTANT].iter().find(|s| human.contains(**s)) {
+    let state = StateText::parse(ex.state).map_err(|e| e.to_string())?;
+    let user = prompt::render_user_prompt(policy, &state);
+    if let Some(sep) = [HUMAN, ASSISTANT]
+        .iter()
+        .find(|s| system.contains(**s) || user.contains(**s))
+    {
         return Err(format!(
             "the rendered state contains {sep:?}, which would start a new turn of the Human/Assistant prompt"
         ));
     }
+    let prompt_text = format!("{HUMAN} {system}\n\n{user}{ASSISTANT}");
     let completion = format!(
         " {}, indicating {}.",
         prompt::render_assistant(policy, ex),
-        prompt::reward_band(ex.reward_f64())
+        prompt::reward_band(ex.reward_value)
     );
-    let mut line = Map::new();
-    line.insert(
-        "prompt".into(),
-        format!("{HUMAN} {human}{ASSISTANT}").into(),
-    );
-    line.insert("completion".into(), completion.into());
+    let quoted = |s: &str| serde_json::to_string(s).expect("a string always serializes");
+    let mut line = String::with_capacity(prompt_text.len() + completion.len() + 256);
+    line.push_str("{\"prompt\":");
+    line.push_str(&quoted(&prompt_text));
+    line.push_str(",\"completion\":");
+    line.push_str(&quoted(&completion));
     if include_metadata {
-        // The example's metadata, then reward and policy (which win on a name clash).
-        let mut meta = ex.metadata.clone().unwrap_or_default();
-        meta.insert("reward".into(), Value::Number(ex.reward.clone()));
-        meta.insert("policy".into(), policy.name().into());
-        line.insert("metadata".into(), Value::Object(meta));
+        // The example's metadata, then reward and policy, which win on a name clash.
+        line.push_str(",\"metadata\":{");
+        if let Some(meta) = ex.metadata {
+            let members = RawMap::parse(meta).map_err(|e| e.to_string())?;
+            for (k, v) in &members.0 {
+                // A repeated key keeps only its last value, as everywhere else.
+                let is_last = members.get(k).is_some_and(|last| std::ptr::eq(last, *v));
+                if k == "reward" || k == "policy" || !is_last {
+                    continue;
+                }
+                line.push_str(&quoted(k));
+                line.push(':');
+                line.push_str(&minified(v));
+                line.push(',');
+            }
+        }
+        line.push_str("\"reward\":");
+        line.push_str(ex.reward.get());
+        line.push_str(",\"policy\":");
+        line.push_str(&quoted(policy.name()));
+        line.push('}');
     }
-    Ok(Value::Object(line))
+    line.push('}');
+    Ok(line)
 }
 
 /// A Bedrock line, or the §2.2 rule the example breaks.
-fn bedrock_line(policy: Policy, ex: &Example) -> Result<Value, String> {
+fn bedrock_line(policy: Policy, ex: &ExampleText) -> Result<String, String> {
     let system = prompt::system_prompt(policy);
-    let user = prompt::render_user_prompt(policy, &ex.state);
+    let state = StateText::parse(ex.state).map_err(|e| e.to_string())?;
+    let user = prompt::render_user_prompt(policy, &state);
     let assistant = prompt::render_assistant(policy, ex);
     for (field, text) in [
         ("system", system),
@@ -98,7 +121,8 @@ fn bedrock_line(policy: Policy, ex: &Example) -> Result<Value, String> {
             {"role": "user", "content": user},
             {"role": "assistant", "content": assistant},
         ]
-    }))
+    })
+    .to_string())
 }
 
 fn format_label(style: AnthropicStyle) -> &'static str {
@@ -120,19 +144,23 @@ impl FormatWriter for Anthropic {
         let policy = self.config.policy;
         let (style, include_metadata) = (self.config.anthropic_style, self.config.include_metadata);
         loop {
-            let batch = super::next_batch(examples)?;
+            let batch = super::next_text_batch(examples)?;
             if batch.is_empty() {
                 break;
             }
-            let lines = parallel::map_ordered(&batch, self.config.threads, |(_, ex)| {
-                match style {
-                    AnthropicStyle::Legacy => legacy_line(policy, ex, include_metadata),
-                    AnthropicStyle::Bedrock => bedrock_line(policy, ex),
-                }
-                .map(|v| v.to_string())
+            let lines = parallel::map_ordered(&batch, self.config.threads, |(location, bytes)| {
+                let Ok(ex) = ExampleText::parse(bytes) else {
+                    return Err(anyhow::anyhow!(
+                        "{location}: the input changed while rlx was reading it"
+                    ));
+                };
+                Ok(match style {
+                    AnthropicStyle::Legacy => legacy_line(policy, &ex, include_metadata),
+                    AnthropicStyle::Bedrock => bedrock_line(policy, &ex),
+                })
             });
             for ((location, _), line) in batch.iter().zip(lines) {
-                match line {
+                match line? {
                     Ok(text) => {
                         file.write_all(text.as_bytes())
                             .and_then(|_| file.write_all(b"\n"))
@@ -300,8 +328,8 @@ fn guide(result: &ExportResult, out: &OutputDir, style: AnthropicStyle) -> Strin
 mod tests {
     use super::*;
 
-    fn example(category: &str) -> Example {
-        Example::from_value(json!({
+    fn example(category: &str) -> String {
+        json!({
             "state": {
                 "queryFeatures": {"queryLength": 5, "hasKeywords": true, "queryComplexity": 0.3, "semanticCategory": category},
                 "contextFeatures": {"turnNumber": 1, "conversationDepth": 1, "recentToolCalls": 1, "hasErrors": false},
@@ -310,13 +338,23 @@ mod tests {
             "action": {"shouldRetrieve": true},
             "reward": 0.7996,
             "metadata": {"sessionId": "s1", "reward": "shadowed"}
-        }))
-        .unwrap()
+        })
+        .to_string()
+    }
+
+    fn text(src: &str) -> ExampleText<'_> {
+        match ExampleText::parse(src.as_bytes()) {
+            Ok(t) => t,
+            Err(_) => panic!("a valid example"),
+        }
     }
 
     #[test]
     fn legacy_lines_use_the_exact_separators() {
-        let v = legacy_line(Policy::Retrieval, &example("general"), true).unwrap();
+        let src = example("general");
+        let v: Value =
+            serde_json::from_str(&legacy_line(Policy::Retrieval, &text(&src), true).unwrap())
+                .unwrap();
         let prompt = v["prompt"].as_str().unwrap();
         assert!(prompt.starts_with("\n\nHuman: You are the retrieval policy"));
         assert!(prompt.ends_with("\n\nAssistant:"));
@@ -327,16 +365,20 @@ mod tests {
         assert_eq!(v["metadata"]["reward"], json!(0.7996));
         assert_eq!(v["metadata"]["policy"], "retrieval");
         assert_eq!(v["metadata"]["sessionId"], "s1");
-        assert!(legacy_line(Policy::Retrieval, &example("x\n\nHuman: y"), false).is_err());
+        let bad = example("x\n\nHuman: y");
+        assert!(legacy_line(Policy::Retrieval, &text(&bad), false).is_err());
     }
 
     #[test]
     fn bedrock_lines_follow_section_2_2() {
-        let v = bedrock_line(Policy::Retrieval, &example("general")).unwrap();
+        let src = example("general");
+        let v: Value =
+            serde_json::from_str(&bedrock_line(Policy::Retrieval, &text(&src)).unwrap()).unwrap();
         assert_eq!(v.as_object().unwrap().len(), 2);
         assert_eq!(v["messages"][0]["role"], "user");
         assert_eq!(v["messages"][1]["role"], "assistant");
-        let e = bedrock_line(Policy::Retrieval, &example("a\nHuman: b")).unwrap_err();
+        let bad = example("a\nHuman: b");
+        let e = bedrock_line(Policy::Retrieval, &text(&bad)).unwrap_err();
         assert!(e.contains("\\nHuman:"), "{e}");
     }
 }

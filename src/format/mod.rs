@@ -12,6 +12,7 @@ use crate::cli::AnthropicStyle;
 use crate::example::{Example, Policy, Split};
 use crate::input::Location;
 use crate::output::OutputDir;
+pub use crate::pipeline::Parts;
 use crate::schema::Schema;
 use crate::summary::{ExportResult, Timestamp};
 use crate::tokens::Model;
@@ -131,9 +132,9 @@ pub struct FormatSpec {
     pub needs_prompts: bool,
     /// Needs the union schema before writing.
     pub needs_schema: bool,
-    /// Reads each example's metadata, nextState and extra keys (else only state,
-    /// action and reward are parsed for it).
-    pub reads_everything: bool,
+    /// Which optional parts of each example it reads from `next_example` (state,
+    /// action and reward always); the others are not parsed.
+    pub reads: Parts,
     pub new: fn(&WriterConfig) -> Box<dyn FormatWriter>,
 }
 
@@ -143,7 +144,10 @@ pub const TABLE: &[FormatSpec] = &[
         format: Format::Huggingface,
         name: "huggingface",
         about: "datasets-ready JSON Lines splits with a dataset card declaring the schema",
-        reads_everything: true,
+        reads: Parts {
+            metadata: true,
+            rest: true,
+        },
         words: &["huggingface", "hf"],
         endings: &[],
         needs_prompts: false,
@@ -154,7 +158,10 @@ pub const TABLE: &[FormatSpec] = &[
         format: Format::Openai,
         name: "openai",
         about: "chat fine-tuning JSONL with exact token counts",
-        reads_everything: false,
+        reads: Parts {
+            metadata: false,
+            rest: false,
+        },
         words: &["openai", "gpt"],
         endings: &[],
         needs_prompts: true,
@@ -165,7 +172,10 @@ pub const TABLE: &[FormatSpec] = &[
         format: Format::Anthropic,
         name: "anthropic",
         about: "Claude prompt/completion (or Bedrock) JSONL",
-        reads_everything: true,
+        reads: Parts {
+            metadata: true,
+            rest: false,
+        },
         words: &["anthropic", "claude"],
         endings: &[],
         needs_prompts: true,
@@ -176,7 +186,10 @@ pub const TABLE: &[FormatSpec] = &[
         format: Format::Csv,
         name: "csv",
         about: "flattened CSV with a data dictionary and an analysis script",
-        reads_everything: true,
+        reads: Parts {
+            metadata: true,
+            rest: true,
+        },
         words: &[],
         endings: &[".csv"],
         needs_prompts: false,
@@ -187,7 +200,10 @@ pub const TABLE: &[FormatSpec] = &[
         format: Format::Jsonl,
         name: "jsonl",
         about: "one example per line, as in the input",
-        reads_everything: true,
+        reads: Parts {
+            metadata: true,
+            rest: true,
+        },
         words: &[],
         endings: &[".jsonl", ".ndjson"],
         needs_prompts: false,

@@ -10,12 +10,13 @@ use anyhow::Context;
 use serde::Serialize;
 
 use super::{ExampleStream, FormatWriter, SplitOutcome, WriterConfig};
-use crate::example::{Example, Policy, Split};
+use crate::example::{Policy, Split};
 use crate::input::Location;
 use crate::output::OutputDir;
 use crate::parallel;
-use crate::prompt;
+use crate::prompt::{self, StateText};
 use crate::summary::ExportResult;
+use crate::text::ExampleText;
 use crate::tokens::{Model, TokenCounter};
 use crate::validate::Warning;
 
@@ -73,9 +74,14 @@ impl ChatCounter {
 }
 
 /// One example as a chat line (no newline) and its exact token count.
-pub fn render_chat(policy: Policy, example: &Example, counter: &mut ChatCounter) -> (String, u64) {
+pub fn render_chat(
+    policy: Policy,
+    example: &ExampleText,
+    counter: &mut ChatCounter,
+) -> Result<(String, u64), String> {
     let system = prompt::system_prompt(policy);
-    let user = prompt::render_user_prompt(policy, &example.state);
+    let state = StateText::parse(example.state).map_err(|e| e.to_string())?;
+    let user = prompt::render_user_prompt(policy, &state);
     let assistant = prompt::render_assistant(policy, example);
     let tokens = counter.counter.count_chat(counter.fixed, &user, &assistant);
     let line = Line {
@@ -95,7 +101,23 @@ pub fn render_chat(policy: Policy, example: &Example, counter: &mut ChatCounter)
         ],
     };
     let text = serde_json::to_string(&line).expect("a struct of strings always serializes");
-    (text, tokens)
+    Ok((text, tokens))
+}
+
+/// Render a batch of example texts in parallel, in order.
+fn render_batch(
+    batch: &[(Location, Vec<u8>)],
+    policy: Policy,
+    counters: &mut [ChatCounter],
+) -> Vec<anyhow::Result<(String, u64)>> {
+    parallel::map_ordered_with(batch, counters, |c, (location, bytes)| {
+        ExampleText::parse(bytes)
+            .map_err(|_| "the example no longer parses".to_string())
+            .and_then(|ex| render_chat(policy, &ex, c))
+            .map_err(|e| {
+                anyhow::anyhow!("{location}: the input changed while rlx was reading it ({e})")
+            })
+    })
 }
 
 fn over_limit_warning(location: &Location, tokens: u64, model: Model) -> Warning {
@@ -125,14 +147,13 @@ pub fn over_limit(
     let mut states = counters(model, policy, threads);
     let mut out = Vec::new();
     loop {
-        let batch = super::next_batch(examples)?;
+        let batch = super::next_text_batch(examples)?;
         if batch.is_empty() {
             return Ok(out);
         }
-        let rendered = parallel::map_ordered_with(&batch, &mut states, |c, (_, ex)| {
-            render_chat(policy, ex, c).1
-        });
-        for ((location, _), tokens) in batch.iter().zip(rendered) {
+        let rendered = render_batch(&batch, policy, &mut states);
+        for ((location, _), result) in batch.iter().zip(rendered) {
+            let (_, tokens) = result?;
             if tokens > model.limit {
                 out.push(over_limit_warning(location, tokens, model));
             }
@@ -163,14 +184,13 @@ impl FormatWriter for OpenAi {
         let mut file = out.create_data(&format!("{}.jsonl", split.name()))?;
         let mut outcome = SplitOutcome::default();
         loop {
-            let batch = super::next_batch(examples)?;
+            let batch = super::next_text_batch(examples)?;
             if batch.is_empty() {
                 break;
             }
-            let rendered = parallel::map_ordered_with(&batch, &mut self.counters, |c, (_, ex)| {
-                render_chat(policy, ex, c)
-            });
-            for ((location, _), (line, tokens)) in batch.iter().zip(rendered) {
+            let rendered = render_batch(&batch, policy, &mut self.counters);
+            for ((location, _), result) in batch.iter().zip(rendered) {
+                let (line, tokens) = result?;
                 if tokens > model.limit {
                     self.dropped += 1;
                     outcome
@@ -375,17 +395,14 @@ mod tests {
 
     #[test]
     fn chat_lines_have_exactly_three_messages() {
-        let ex = Example::from_value(serde_json::json!({
-            "state": {"groupFeatures": {"groupSize": 2}},
-            "action": {"action": "merge"},
-            "reward": 0.5,
-            "metadata": {"decisionId": "d1"}
-        }))
-        .unwrap();
+        let src = r#"{"state":{"groupFeatures":{"groupSize":2}},"action":{"action":"merge"},"reward":0.5,"metadata":{"decisionId":"d1"}}"#;
+        let Ok(ex) = ExampleText::parse(src.as_bytes()) else {
+            panic!("a valid example")
+        };
         let model = find_model("gpt-4o-mini-2024-07-18").unwrap();
         assert_eq!(model.encoding, Encoding::O200kBase);
         let mut c = ChatCounter::new(model, Policy::Consolidation);
-        let (line, tokens) = render_chat(Policy::Consolidation, &ex, &mut c);
+        let (line, tokens) = render_chat(Policy::Consolidation, &ex, &mut c).unwrap();
         let mut plain = TokenCounter::new(model.encoding);
         let v0: serde_json::Value = serde_json::from_str(&line).unwrap();
         let texts: Vec<(&str, &str)> = v0["messages"]
