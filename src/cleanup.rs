@@ -1,11 +1,16 @@
 //! Paths to remove if the process is interrupted: the staging directory of an export
-//! and the spooled copy of stdin or of a decompressed input. SIGINT and SIGTERM remove
-//! them and exit 130; SIGXFSZ (`ulimit -f`) is ignored so a write past the limit fails
-//! like any I/O error and the export cleans up after itself.
+//! and the spooled copy of stdin or of a decompressed input. SIGINT and SIGTERM set a
+//! flag in the signal handler itself (so an export about to be moved into place sees
+//! it and stops), then a watcher thread removes the paths and exits 130. SIGXFSZ
+//! (`ulimit -f`) is ignored so a write past the limit fails like any I/O error and the
+//! export cleans up after itself.
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use signal_hook::consts::{SIGINT, SIGTERM};
 
 fn registry() -> &'static Mutex<Vec<PathBuf>> {
     static PATHS: OnceLock<Mutex<Vec<PathBuf>>> = OnceLock::new();
@@ -27,23 +32,45 @@ pub fn unregister(path: &Path) {
     paths().retain(|p| p != path);
 }
 
+fn flag() -> &'static Arc<AtomicBool> {
+    static FLAG: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+    FLAG.get_or_init(|| Arc::new(AtomicBool::new(false)))
+}
+
+/// Whether SIGINT or SIGTERM has arrived.
+pub fn is_interrupted() -> bool {
+    flag().load(Ordering::SeqCst)
+}
+
+/// Remove every registered path and exit with 130 (128 + SIGINT), as shells expect.
+pub fn remove_all_and_exit() -> ! {
+    for p in paths().iter() {
+        if p.is_dir() {
+            let _ = fs::remove_dir_all(p);
+        } else {
+            let _ = fs::remove_file(p);
+        }
+    }
+    eprintln!("error: interrupted; nothing was written");
+    std::process::exit(130);
+}
+
 /// Install the handlers, once per process.
 pub fn install() {
     static ONCE: OnceLock<()> = OnceLock::new();
     ONCE.get_or_init(|| {
         ignore_file_size_signal();
-        // Failing to install (another handler exists) only loses the cleanup.
-        let _ = ctrlc::set_handler(|| {
-            for p in paths().iter() {
-                if p.is_dir() {
-                    let _ = fs::remove_dir_all(p);
-                } else {
-                    let _ = fs::remove_file(p);
+        // Failing to install only loses the cleanup, never the export.
+        for signal in [SIGINT, SIGTERM] {
+            let _ = signal_hook::flag::register(signal, Arc::clone(flag()));
+        }
+        if let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) {
+            std::thread::spawn(move || {
+                if signals.forever().next().is_some() {
+                    remove_all_and_exit();
                 }
-            }
-            eprintln!("error: interrupted; nothing was written");
-            std::process::exit(130);
-        });
+            });
+        }
     });
 }
 

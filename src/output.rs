@@ -143,6 +143,10 @@ impl Staging {
             .temp
             .take()
             .expect("commit consumes the staging, so the temp dir is still owned");
+        if cleanup::is_interrupted() {
+            drop(temp);
+            cleanup::remove_all_and_exit();
+        }
         let staged = temp.keep();
         let result = self.swap_into_place(&staged);
         cleanup::unregister(&staged);

@@ -94,7 +94,7 @@ struct Facts {
     policy: Policy,
     reward: f64,
     print: u64,
-    shape: Option<Schema>,
+    shape: Option<u64>,
     action_value: Option<String>,
 }
 
@@ -264,7 +264,13 @@ impl Fold {
                 slot.0 += 1;
             }
             let shape = match facts.shape {
-                Some(s) => self.shapes.intern(s),
+                Some(signature) => self.shapes.intern_signature(signature, || {
+                    p.bytes
+                        .clone()
+                        .and_then(|r| ExampleText::parse(&arena[r]).ok())
+                        .map(|t| t.schema())
+                        .unwrap_or(Schema::Null)
+                }),
                 None => 0,
             };
             self.entries.push(Entry {
@@ -392,7 +398,7 @@ fn check_bytes(
         policy,
         reward: text.reward_value,
         print: text.fingerprint(),
-        shape: options.collect_shapes.then(|| text.schema()),
+        shape: options.collect_shapes.then(|| text.shape_signature()),
         action_value,
     })
 }

@@ -162,6 +162,7 @@ fn is_integer_text(s: &str) -> bool {
 #[derive(Debug, Default)]
 pub struct ShapeTable {
     ids: HashMap<Schema, u32, BuildHasherDefault<crate::text::FxHasher>>,
+    by_signature: HashMap<u64, u32, BuildHasherDefault<crate::text::FxHasher>>,
     shapes: Vec<Schema>,
     overflow: Option<Schema>,
 }
@@ -185,6 +186,19 @@ impl ShapeTable {
         let id = self.shapes.len() as u32;
         self.shapes.push(shape.clone());
         self.ids.insert(shape, id);
+        id
+    }
+
+    /// `intern` keyed by a shape signature: `build` runs only for a new signature.
+    pub fn intern_signature(&mut self, signature: u64, build: impl FnOnce() -> Schema) -> u32 {
+        if let Some(id) = self.by_signature.get(&signature) {
+            return *id;
+        }
+        let id = self.intern(build());
+        // Past the limit every new shape merges into the overflow; keep re-merging it.
+        if id != Self::OVERFLOW {
+            self.by_signature.insert(signature, id);
+        }
         id
     }
 

@@ -220,6 +220,30 @@ impl<'a> ExampleText<'a> {
         Schema::Struct(fields)
     }
 
+    /// A 64-bit signature of `schema()`: examples with equal signatures have equal
+    /// schemas (up to hash collisions), and it is computed without allocating, so the
+    /// schema itself is only built for the first example of each shape.
+    pub fn shape_signature(&self) -> u64 {
+        let mut h = FxHasher::default();
+        let mut part = |name: &str, raw: &RawValue| {
+            h.write(name.as_bytes());
+            h.write_u64(signature_of(raw));
+        };
+        part("state", self.state);
+        part("action", self.action);
+        part("reward", self.reward);
+        if let Some(ns) = self.next_state {
+            part("nextState", ns);
+        }
+        if let Some(m) = self.metadata {
+            part("metadata", m);
+        }
+        for (k, v) in &self.extra {
+            part(k, v);
+        }
+        h.finish()
+    }
+
     /// Write the example as one compact object with keys in the order state, action,
     /// reward, nextState (named `next_state_key`), metadata (unless `with_metadata` is
     /// false), then, with `with_extra`, the other keys. Values are copied as written.
@@ -492,6 +516,98 @@ pub fn max_depth(bytes: &[u8]) -> usize {
     max
 }
 
+/// The shape signature of a raw value (see `ExampleText::shape_signature`).
+fn signature_of(raw: &RawValue) -> u64 {
+    serde_json::from_str::<Signature>(raw.get())
+        .map(|s| s.0)
+        .unwrap_or(0)
+}
+
+struct Signature(u64);
+
+const SIG_NULL: u64 = 1;
+const SIG_BOOL: u64 = 2;
+const SIG_INT: u64 = 3;
+const SIG_BIG_INT: u64 = 4;
+const SIG_FLOAT: u64 = 5;
+const SIG_STRING: u64 = 6;
+
+impl<'de> Deserialize<'de> for Signature {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(SignatureVisitor).map(Signature)
+    }
+}
+
+struct SignatureVisitor;
+
+impl<'de> Visitor<'de> for SignatureVisitor {
+    type Value = u64;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<u64, E> {
+        Ok(SIG_BOOL)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<u64, E> {
+        Ok(SIG_INT)
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<u64, E> {
+        Ok(if v > i64::MAX as u64 {
+            SIG_BIG_INT
+        } else {
+            SIG_INT
+        })
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<u64, E> {
+        Ok(SIG_FLOAT)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<u64, E> {
+        Ok(SIG_STRING)
+    }
+    fn visit_unit<E>(self) -> Result<u64, E> {
+        Ok(SIG_NULL)
+    }
+    fn visit_none<E>(self) -> Result<u64, E> {
+        Ok(SIG_NULL)
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<u64, A::Error> {
+        // The element schemas are merged, so the signature is over the set of distinct
+        // element signatures (order and repetition do not matter).
+        let mut distinct: Vec<u64> = Vec::new();
+        while let Some(Signature(s)) = seq.next_element()? {
+            if !distinct.contains(&s) {
+                distinct.push(s);
+            }
+        }
+        distinct.sort_unstable();
+        let mut h = FxHasher::default();
+        h.write_u8(b'[');
+        for s in distinct {
+            h.write_u64(s);
+        }
+        Ok(h.finish())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<u64, A::Error> {
+        let mut h = FxHasher::default();
+        h.write_u8(b'{');
+        while let Some(key) = map.next_key::<Key<'de>>()? {
+            if key.0 == NUMBER_TOKEN {
+                let text: String = map.next_value()?;
+                return Ok(match number_schema(&text) {
+                    Schema::Int => SIG_INT,
+                    Schema::BigInt => SIG_BIG_INT,
+                    _ => SIG_FLOAT,
+                });
+            }
+            let Signature(s) = map.next_value()?;
+            h.write(key.0.as_bytes());
+            h.write_u8(0);
+            h.write_u64(s);
+        }
+        Ok(h.finish())
+    }
+}
+
 /// The schema of a raw value, built by a serde visitor: no `Value` tree is made.
 pub fn schema_of(raw: &RawValue) -> Schema {
     serde_json::from_str::<SchemaOf>(raw.get())
@@ -638,6 +754,32 @@ mod tests {
         let value: Value = serde_json::from_str(src).unwrap();
         let ex = Example::from_value(value).unwrap();
         assert_eq!(text(src).schema(), Schema::of_example(&ex));
+    }
+
+    #[test]
+    fn signatures_follow_schemas() {
+        let sig = |s: &str| text(s).shape_signature();
+        let a = sig(r#"{"state":{"a":1,"l":[1,2]},"action":{},"reward":1}"#);
+        assert_eq!(
+            a,
+            sig(r#"{"state":{"a":7,"l":[3]},"action":{},"reward":0}"#)
+        );
+        assert_ne!(
+            a,
+            sig(r#"{"state":{"a":1.5,"l":[1,2]},"action":{},"reward":1}"#)
+        );
+        assert_ne!(
+            a,
+            sig(r#"{"state":{"l":[1,2],"a":1},"action":{},"reward":1}"#)
+        );
+        assert_ne!(
+            a,
+            sig(r#"{"state":{"a":1,"l":[1,"x"]},"action":{},"reward":1}"#)
+        );
+        assert_ne!(
+            a,
+            sig(r#"{"state":{"a":"1","l":[1,2]},"action":{},"reward":1}"#)
+        );
     }
 
     #[test]
