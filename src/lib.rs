@@ -630,8 +630,8 @@ fn validate_input(
 
 /// Fuzzing the whole pipeline through `run`: arbitrary bytes, and valid examples full of
 /// hostile values, through the reader and every format writer. The property is that
-/// nothing panics and every run ends with a status of 0, 1 or 2. `PROPTEST_CASES`
-/// raises the number of cases for a long run.
+/// nothing panics and every run ends with a status of 0, 1 or 2. `RLX_FUZZ_CASES`
+/// raises the number of cases per property (48 by default) for a long run.
 #[cfg(test)]
 mod fuzz {
     use super::*;
@@ -696,7 +696,10 @@ mod fuzz {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+        #![proptest_config(ProptestConfig {
+            cases: std::env::var("RLX_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(48),
+            ..ProptestConfig::default()
+        })]
 
         #[test]
         fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..600)) {
