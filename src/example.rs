@@ -162,74 +162,8 @@ pub fn quote_cut(text: &str, quoted: bool) -> String {
 }
 
 impl Example {
-    /// Build an example from a parsed JSON value, checking the shape every format needs.
-    pub fn from_value(value: Value) -> Result<Example, ShapeError> {
-        let Value::Object(mut map) = value else {
-            return Err(ShapeError(format!(
-                "found {}; expected an example object {{\"state\", \"action\", \"reward\"}}",
-                describe_value(&value)
-            )));
-        };
-        let state = take_object(&mut map, "state", true)?.unwrap_or_default();
-        let action = take_object(&mut map, "action", true)?.unwrap_or_default();
-        let reward = match map.shift_remove("reward") {
-            None => {
-                return Err(ShapeError(
-                    "has no \"reward\"; expected a finite number".into(),
-                ))
-            }
-            Some(Value::Number(n)) => {
-                if !n.as_f64().is_some_and(f64::is_finite) {
-                    return Err(ShapeError(format!(
-                        "\"reward\" is {}, which is not a finite double; expected a finite number",
-                        quote_cut(&n.to_string(), false)
-                    )));
-                }
-                n
-            }
-            Some(other) => {
-                return Err(ShapeError(format!(
-                    "\"reward\" is {}; expected a finite number",
-                    describe_value(&other)
-                )))
-            }
-        };
-        let next_state = take_object(&mut map, "nextState", false)?;
-        let metadata = take_object(&mut map, "metadata", false)?;
-        Ok(Example {
-            state,
-            action,
-            reward,
-            next_state,
-            metadata,
-            extra: map,
-        })
-    }
-
     pub fn reward_f64(&self) -> f64 {
         self.reward.as_f64().unwrap_or(f64::NAN)
-    }
-
-    pub fn has_metadata(&self) -> bool {
-        self.metadata.is_some()
-    }
-}
-
-/// Remove `key` from `map`; it must be an object when present (`null` counts as absent
-/// for the optional keys) and must be present when `required`.
-fn take_object(
-    map: &mut Map<String, Value>,
-    key: &str,
-    required: bool,
-) -> Result<Option<Map<String, Value>>, ShapeError> {
-    match map.shift_remove(key) {
-        Some(Value::Object(o)) => Ok(Some(o)),
-        None | Some(Value::Null) if !required => Ok(None),
-        None => Err(ShapeError(format!("has no \"{key}\"; expected an object"))),
-        Some(other) => Err(ShapeError(format!(
-            "\"{key}\" is {}; expected an object",
-            describe_value(&other)
-        ))),
     }
 }
 
@@ -260,24 +194,11 @@ mod tests {
     }
 
     #[test]
-    fn examples_keep_extra_keys_and_number_text() {
-        let v: Value =
-            serde_json::from_str(r#"{"id":1,"state":{},"action":{},"reward":0.10,"x":7}"#).unwrap();
-        let ex = Example::from_value(v).unwrap();
-        assert_eq!(ex.reward.to_string(), "0.10");
-        assert_eq!(ex.extra.keys().collect::<Vec<_>>(), ["id", "x"]);
-    }
-
-    #[test]
-    fn shape_errors_say_what_was_found() {
-        let e = Example::from_value(json!({"state":{},"action":{},"reward":"0.8"})).unwrap_err();
-        assert_eq!(
-            e.0,
-            "\"reward\" is the string \"0.8\"; expected a finite number"
-        );
-        let e = Example::from_value(json!({"state":[1],"action":{},"reward":1})).unwrap_err();
-        assert_eq!(e.0, "\"state\" is an array of 1 items; expected an object");
-        let e = Example::from_value(json!(3)).unwrap_err();
-        assert!(e.0.starts_with("found the number 3"));
+    fn values_are_described_with_their_type() {
+        assert_eq!(describe_value(&json!("0.8")), "the string \"0.8\"");
+        assert_eq!(describe_value(&json!([1, 2])), "an array of 2 items");
+        assert_eq!(describe_value(&json!(null)), "null");
+        let long = "x".repeat(100);
+        assert_eq!(quote_cut(&long, false).chars().count(), 61);
     }
 }

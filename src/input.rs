@@ -16,7 +16,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use serde_json::Value;
 
-use crate::example::{quote_cut, Example, Split};
+use crate::example::{quote_cut, Split};
 
 /// The largest example rlx parses. A longer line or element is rejected without being
 /// held in memory, so a 500 MB line costs no more than this.
@@ -222,22 +222,6 @@ impl Source {
         self.file
             .read_exact_at(buf, span.offset)
             .with_context(|| format!("re-reading {} at byte {}", self.name, span.offset))
-    }
-
-    /// Read and parse the example at `span` (already validated by the scan pass).
-    pub fn read_example(
-        &self,
-        span: Span,
-        location: &Location,
-        buf: &mut Vec<u8>,
-    ) -> anyhow::Result<Example> {
-        self.read_span(span, buf)?;
-        parse_example(buf, location).map_err(|e| {
-            anyhow::anyhow!(
-                "{location}: the input changed while rlx was reading it ({})",
-                e.message
-            )
-        })
     }
 
     /// The shape, from the first non-blank byte: `[` is an array; `{` whose first key is
@@ -835,16 +819,6 @@ pub struct ParseFailure {
     pub message: String,
 }
 
-/// Parse one example's bytes: UTF-8, JSON syntax (with NaN/Infinity named), then shape.
-pub fn parse_example(bytes: &[u8], location: &Location) -> Result<Example, ParseFailure> {
-    let value = parse_json(bytes, location)?;
-    Example::from_value(value).map_err(|e| ParseFailure {
-        line: None,
-        column: None,
-        message: e.0,
-    })
-}
-
 /// Parse bytes as one JSON value with messages that say what was found.
 pub fn parse_json(bytes: &[u8], location: &Location) -> Result<Value, ParseFailure> {
     check_utf8(bytes, location)?;
@@ -979,11 +953,10 @@ mod tests {
 
     #[test]
     fn nan_and_infinity_are_named_with_their_key() {
-        let e = parse_example(br#"{"state":{},"action":{},"reward":NaN}"#, &loc()).unwrap_err();
+        let e = parse_json(br#"{"state":{},"action":{},"reward":NaN}"#, &loc()).unwrap_err();
         assert!(e.message.starts_with("\"reward\" is NaN"), "{}", e.message);
         assert_eq!(e.line, Some(7));
-        let e =
-            parse_example(br#"{"state":{},"action":{},"reward": -Infinity}"#, &loc()).unwrap_err();
+        let e = parse_json(br#"{"state":{},"action":{},"reward": -Infinity}"#, &loc()).unwrap_err();
         assert!(
             e.message.starts_with("\"reward\" is -Infinity"),
             "{}",
@@ -993,11 +966,11 @@ mod tests {
 
     #[test]
     fn syntax_errors_carry_line_and_column() {
-        let e = parse_example(br#"{"state":{} "action":{}}"#, &loc()).unwrap_err();
+        let e = parse_json(br#"{"state":{} "action":{}}"#, &loc()).unwrap_err();
         assert_eq!((e.line, e.column), (Some(7), Some(13)));
-        let e = parse_example(br#"{"state":{"a":1"#, &loc()).unwrap_err();
+        let e = parse_json(br#"{"state":{"a":1"#, &loc()).unwrap_err();
         assert!(e.message.contains("ends early"), "{}", e.message);
-        let e = parse_example(b"{\"a\":\"\xff\"}", &loc()).unwrap_err();
+        let e = parse_json(b"{\"a\":\"\xff\"}", &loc()).unwrap_err();
         assert!(e.message.contains("0xff"), "{}", e.message);
     }
 

@@ -33,25 +33,23 @@ impl Progress {
 
     /// Start a phase measured in bytes (reading the input).
     pub fn start_bytes(&self, message: &str, total: u64) {
-        if !self.is_visible {
-            return;
-        }
-        self.bar.reset();
-        self.bar.set_length(total);
-        self.bar.set_position(0);
-        self.bar.set_style(
-            ProgressStyle::with_template(
-                "{msg:>9} [{bar:30}] {binary_bytes}/{binary_total_bytes} ({eta})",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
+        self.start(
+            message,
+            total,
+            "{msg:>9} [{bar:30}] {binary_bytes}/{binary_total_bytes} ({eta})",
         );
-        self.bar.set_message(message.to_string());
-        self.bar.enable_steady_tick(Duration::from_millis(250));
     }
 
     /// Start a phase measured in examples (writing a format).
     pub fn start_examples(&self, message: &str, total: u64) {
+        self.start(
+            message,
+            total,
+            "{msg:>9} [{bar:30}] {human_pos}/{human_len} examples ({per_sec}, {eta})",
+        );
+    }
+
+    fn start(&self, message: &str, total: u64, template: &str) {
         if !self.is_visible {
             return;
         }
@@ -59,11 +57,9 @@ impl Progress {
         self.bar.set_length(total);
         self.bar.set_position(0);
         self.bar.set_style(
-            ProgressStyle::with_template(
-                "{msg:>9} [{bar:30}] {human_pos}/{human_len} examples ({per_sec}, {eta})",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
+            ProgressStyle::with_template(template)
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
         );
         self.bar.set_message(message.to_string());
         self.bar.enable_steady_tick(Duration::from_millis(250));

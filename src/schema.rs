@@ -8,8 +8,10 @@
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 
+#[cfg(test)]
 use serde_json::{Map, Value};
 
+#[cfg(test)]
 use crate::example::Example;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -31,19 +33,14 @@ pub enum Schema {
 }
 
 impl Schema {
+    /// The schema of a parsed value (the scan computes it from text, `text::schema_of`;
+    /// tests use this to check the two agree).
+    #[cfg(test)]
     pub fn of_value(v: &Value) -> Schema {
         match v {
             Value::Null => Schema::Null,
             Value::Bool(_) => Schema::Bool,
-            Value::Number(n) => {
-                if n.is_i64() {
-                    Schema::Int
-                } else if n.is_u64() || is_integer_text(&n.to_string()) {
-                    Schema::BigInt
-                } else {
-                    Schema::Float
-                }
-            }
+            Value::Number(n) => crate::text::number_schema(&n.to_string()),
             Value::String(_) => Schema::String,
             Value::Array(items) => {
                 let mut elem = Schema::Null;
@@ -56,6 +53,7 @@ impl Schema {
         }
     }
 
+    #[cfg(test)]
     pub fn of_map(map: &Map<String, Value>) -> Schema {
         Schema::Struct(
             map.iter()
@@ -66,6 +64,7 @@ impl Schema {
 
     /// The shape of a whole example, with the keys every format writes, in the JSON
     /// Lines order (state, action, reward, nextState, metadata, then the rest).
+    #[cfg(test)]
     pub fn of_example(ex: &Example) -> Schema {
         let mut fields = vec![
             ("state".to_string(), Schema::of_map(&ex.state)),
@@ -149,11 +148,6 @@ impl Schema {
             _ => None,
         }
     }
-}
-
-fn is_integer_text(s: &str) -> bool {
-    let digits = s.strip_prefix('-').unwrap_or(s);
-    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// Interned example shapes. Past `LIMIT` distinct shapes, new shapes share one id whose

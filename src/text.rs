@@ -13,6 +13,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::example::{describe_value, quote_cut, Example, ShapeError};
+use crate::input::Location;
 use crate::schema::Schema;
 
 /// The key serde_json uses to hand an arbitrary-precision number to a visitor.
@@ -361,6 +362,18 @@ impl Hasher for FxHasher {
     }
 }
 
+/// Parse an example's text again in a later pass; it was validated by the scan, so a
+/// failure means the file changed underneath rlx.
+pub fn reparse<'a>(location: &Location, bytes: &'a [u8]) -> anyhow::Result<ExampleText<'a>> {
+    ExampleText::parse(bytes).map_err(|e| {
+        let why = match e {
+            TextError::Json(e) => e.to_string(),
+            TextError::Shape(e) => e.0,
+        };
+        anyhow::anyhow!("{location}: the input changed while rlx was reading it ({why})")
+    })
+}
+
 /// Build an `Example` from validated bytes, parsing only the parts asked for:
 /// metadata, and the rest (nextState and other keys). State and action always.
 pub fn example_from_text(
@@ -625,7 +638,8 @@ impl<'de> Deserialize<'de> for SchemaOf {
 
 struct SchemaVisitor;
 
-fn number_schema(text: &str) -> Schema {
+/// The schema of a number from its text: integers that fit i64, bigger integers, floats.
+pub(crate) fn number_schema(text: &str) -> Schema {
     let digits = text.strip_prefix('-').unwrap_or(text);
     if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
         if text.parse::<i64>().is_ok() {
@@ -697,7 +711,6 @@ impl<'de> Visitor<'de> for SchemaVisitor {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::example::Example;
 
     fn text(s: &str) -> ExampleText<'_> {
         match ExampleText::parse(s.as_bytes()) {
@@ -721,38 +734,27 @@ mod tests {
     }
 
     #[test]
-    fn shape_errors_match_the_value_path() {
-        for src in [
-            r#"{"state":{},"action":{},"reward":"0.8"}"#,
-            r#"{"state":[1],"action":{},"reward":1}"#,
-            r#"{"action":{},"reward":1}"#,
-            r#"{"state":{},"action":{},"reward":null}"#,
-            r#"{"state":{},"action":{},"reward":1,"metadata":3}"#,
-            r#"7"#,
+    fn shape_errors_say_what_was_found() {
+        for (src, expected) in [
+            (r#"{"state":{},"action":{},"reward":"0.8"}"#, "\"reward\" is the string \"0.8\"; expected a finite number"),
+            (r#"{"state":[1],"action":{},"reward":1}"#, "\"state\" is an array of 1 items; expected an object"),
+            (r#"{"action":{},"reward":1}"#, "has no \"state\"; expected an object"),
+            (r#"{"state":{},"action":{},"reward":null}"#, "\"reward\" is null; expected a finite number"),
+            (r#"{"state":{},"action":{},"reward":1,"metadata":3}"#, "\"metadata\" is the number 3; expected an object"),
+            ("7", "found the number 7; expected an example object {\"state\", \"action\", \"reward\"}"),
+            (r#"{"state":{},"action":{},"reward":1e400}"#, "\"reward\" is 1e400, which is not a finite double; expected a finite number"),
         ] {
-            let from_value = Example::from_value(serde_json::from_str(src).unwrap())
-                .err()
-                .map(|e| e.0);
-            let from_text = match ExampleText::parse(src.as_bytes()) {
-                Err(TextError::Shape(e)) => Some(e.0),
-                _ => None,
-            };
-            assert_eq!(from_text, from_value, "{src}");
-        }
-        let huge = r#"{"state":{},"action":{},"reward":1e400}"#;
-        match ExampleText::parse(huge.as_bytes()) {
-            Err(TextError::Shape(e)) => assert!(e
-                .0
-                .starts_with("\"reward\" is 1e400, which is not a finite double")),
-            _ => panic!("1e400 must be rejected"),
+            match ExampleText::parse(src.as_bytes()) {
+                Err(TextError::Shape(e)) => assert_eq!(e.0, expected, "{src}"),
+                _ => panic!("{src} must be a shape error"),
+            }
         }
     }
 
     #[test]
     fn schema_from_text_equals_schema_from_value() {
         let src = r#"{"state":{"a":1,"b":0.5,"c":[1,2.5],"d":{"e":null},"f":12345678901234567890,"g":"s","h":true},"action":{"x":[]},"reward":1,"metadata":{"z":[{"q":1},{"r":"s"}]},"extra":[1,"a"]}"#;
-        let value: Value = serde_json::from_str(src).unwrap();
-        let ex = Example::from_value(value).unwrap();
+        let ex = example_from_text(src.as_bytes(), true, true).unwrap();
         assert_eq!(text(src).schema(), Schema::of_example(&ex));
     }
 

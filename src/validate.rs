@@ -6,9 +6,8 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-use crate::example::{describe_value, Example, Policy, Split};
+use crate::example::{describe_value, Policy, Split};
 use crate::input::Location;
-use crate::prompt;
 
 /// Something worth telling the user that does not stop the export. The text names the
 /// option that helps, where there is one.
@@ -163,22 +162,6 @@ pub struct Checks {
     pub policy: Option<Policy>,
     /// Whether a chosen format renders prompts, so every prompt field must be there.
     pub needs_prompt_fields: bool,
-}
-
-/// Check one example against the policy. Returns the example's policy.
-pub fn check_example(example: &Example, checks: &Checks) -> Result<Policy, String> {
-    let policy = check_policy(
-        Policy::detect(&example.state),
-        || keys_of(example.state.keys().map(String::as_str)),
-        checks,
-    )?;
-    check_action(policy, &example.action)?;
-    if checks.needs_prompt_fields {
-        let raw = serde_json::value::to_raw_value(&example.state).map_err(|e| e.to_string())?;
-        let view = prompt::StateText::parse(&raw).map_err(|e| e.to_string())?;
-        prompt::check_state_fields(policy, &view)?;
-    }
-    Ok(policy)
 }
 
 /// The example's policy from what its state looks like and what --policy says.
@@ -353,47 +336,52 @@ mod tests {
         }
     }
 
-    fn ex(v: Value) -> Example {
-        Example::from_value(v).unwrap()
-    }
-
     const NO_CHECKS: Checks = Checks {
         policy: None,
         needs_prompt_fields: false,
     };
 
+    fn keys() -> String {
+        "queryFeatures".into()
+    }
+
     #[test]
     fn mixed_policies_name_the_first_example() {
-        let e =
-            ex(json!({"state":{"queryFeatures":{}},"action":{"shouldRetrieve":true},"reward":1}));
         let first = loc(1);
-        let found = check_example(&e, &NO_CHECKS).unwrap();
+        let found = check_policy(Some(Policy::Retrieval), keys, &NO_CHECKS).unwrap();
         let err = check_same_policy(found, Policy::Extraction, &first).unwrap_err();
-        assert!(err.contains("but the examples before it are extraction (first at x.jsonl:1)"));
+        assert!(err.starts_with("state is a retrieval state, but the examples before it are extraction (first at x.jsonl:1)"));
         assert!(err.contains("--policy extraction --skip-invalid"));
     }
 
     #[test]
     fn policy_flag_contradicting_the_data_is_an_error() {
-        let e = ex(json!({"state":{"groupFeatures":{}},"action":{"action":"merge"},"reward":1}));
         let checks = Checks {
-            policy: Some(Policy::Retrieval),
+            policy: Some(Policy::Extraction),
             needs_prompt_fields: false,
         };
-        let err = check_example(&e, &checks).unwrap_err();
+        let err = check_policy(Some(Policy::Consolidation), keys, &checks).unwrap_err();
         assert_eq!(
             err,
-            "state is a consolidation state (it has groupFeatures); expected a retrieval state (--policy retrieval)"
+            "state is a consolidation state (it has groupFeatures); expected an extraction state (--policy extraction)"
         );
+        let err = check_policy(None, keys, &NO_CHECKS).unwrap_err();
+        assert!(err.starts_with("state matches no policy (its keys: queryFeatures)"));
     }
 
     #[test]
     fn actions_need_their_policy_key() {
-        let e = ex(json!({"state":{"groupFeatures":{}},"action":{"decision":"store"},"reward":1}));
-        let err = check_example(&e, &NO_CHECKS).unwrap_err();
+        let action = json!({"decision": "store"});
+        let err = check_action(Policy::Consolidation, action.as_object().unwrap()).unwrap_err();
         assert_eq!(
             err,
             "action has \"decision\" (the extraction policy's key) but no \"action\"; expected a consolidation action"
+        );
+        let action = json!({"shouldRetrieve": "yes"});
+        let err = check_action(Policy::Retrieval, action.as_object().unwrap()).unwrap_err();
+        assert_eq!(
+            err,
+            "action.shouldRetrieve is the string \"yes\"; expected true or false"
         );
     }
 

@@ -19,7 +19,7 @@ use crate::output::OutputDir;
 use crate::parallel;
 use crate::prompt::{self, StateText};
 use crate::summary::ExportResult;
-use crate::text::{minified, ExampleText, RawMap};
+use crate::text::{minified, reparse, ExampleText, RawMap};
 use crate::validate::Warning;
 
 const HUMAN: &str = "\n\nHuman:";
@@ -149,12 +149,8 @@ impl FormatWriter for Anthropic {
                 break;
             }
             let lines = parallel::map_ordered(&batch, self.config.threads, |(location, bytes)| {
-                let Ok(ex) = ExampleText::parse(bytes) else {
-                    return Err(anyhow::anyhow!(
-                        "{location}: the input changed while rlx was reading it"
-                    ));
-                };
-                Ok(match style {
+                let ex = reparse(location, bytes)?;
+                anyhow::Ok(match style {
                     AnthropicStyle::Legacy => legacy_line(policy, &ex, include_metadata),
                     AnthropicStyle::Bedrock => bedrock_line(policy, &ex),
                 })
@@ -175,16 +171,7 @@ impl FormatWriter for Anthropic {
                 }
             }
         }
-        if outcome.written == 0 {
-            // Every example was left out: no empty file (FORMATS.md rule 3).
-            file.discard()?;
-            outcome.notes.push(Warning::FormatEmptiedSplit {
-                format: format_label(style),
-                split,
-            });
-        } else {
-            file.finish()?;
-        }
+        outcome.finish_file(file, format_label(style), split)?;
         Ok(outcome)
     }
 

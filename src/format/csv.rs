@@ -22,7 +22,7 @@ use crate::output::{OutFile, OutputDir};
 use crate::parallel;
 use crate::schema::Schema;
 use crate::summary::ExportResult;
-use crate::text::{minified, string_of, ExampleText, FxHasher, RawMap};
+use crate::text::{minified, reparse, string_of, ExampleText, FxHasher, RawMap};
 use crate::validate::Warning;
 
 /// One CSV column: its header and the key path it reads.
@@ -252,11 +252,7 @@ impl FormatWriter for Csv {
                 break;
             }
             let rows = parallel::map_ordered(&batch, self.config.threads, |(location, bytes)| {
-                ExampleText::parse(bytes)
-                    .map(|t| row_of(&t, index, escape, with_metadata))
-                    .map_err(|_| {
-                        anyhow::anyhow!("{location}: the input changed while rlx was reading it")
-                    })
+                reparse(location, bytes).map(|t| row_of(&t, index, escape, with_metadata))
             });
             for row in rows {
                 let row = row?;

@@ -18,7 +18,7 @@ use crate::example::{Example, Split};
 use crate::output::OutputDir;
 use crate::schema::Schema;
 use crate::summary::ExportResult;
-use crate::text::ExampleText;
+use crate::text::reparse;
 use crate::validate::Warning;
 
 /// A `datasets` feature type.
@@ -291,9 +291,7 @@ impl FormatWriter for HuggingFace {
             let mut buf = Vec::new();
             while let Some(item) = examples.next_text(&mut buf) {
                 let location = item?;
-                let text = ExampleText::parse(&buf).map_err(|_| {
-                    anyhow::anyhow!("{location}: the input changed while rlx was reading it")
-                })?;
+                let text = reparse(&location, &buf)?;
                 text.write_compact(
                     &mut counting,
                     "next_state",

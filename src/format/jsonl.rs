@@ -10,7 +10,7 @@ use super::{ExampleStream, FormatWriter, SplitOutcome, WriterConfig};
 use crate::example::{Example, Split};
 use crate::output::OutputDir;
 use crate::summary::ExportResult;
-use crate::text::ExampleText;
+use crate::text::reparse;
 use crate::validate::Warning;
 
 pub struct Jsonl {
@@ -73,9 +73,7 @@ impl FormatWriter for Jsonl {
         let mut buf = Vec::new();
         while let Some(item) = examples.next_text(&mut buf) {
             let location = item?;
-            let text = ExampleText::parse(&buf).map_err(|_| {
-                anyhow::anyhow!("{location}: the input changed while rlx was reading it")
-            })?;
+            let text = reparse(&location, &buf)?;
             text.write_compact(&mut file, "nextState", self.config.include_metadata, true)
                 .and_then(|_| file.write_all(b"\n"))
                 .with_context(|| format!("writing {}", file.relative))?;

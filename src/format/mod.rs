@@ -76,6 +76,25 @@ pub struct SplitOutcome {
     pub notes: Vec<Warning>,
 }
 
+impl SplitOutcome {
+    /// Keep the split's file, or remove it when the format left every example out:
+    /// consumers reject empty files (FORMATS.md rule 3).
+    pub fn finish_file(
+        &mut self,
+        file: crate::output::OutFile,
+        format: &'static str,
+        split: Split,
+    ) -> anyhow::Result<()> {
+        if self.written > 0 {
+            return file.finish();
+        }
+        file.discard()?;
+        self.notes
+            .push(Warning::FormatEmptiedSplit { format, split });
+        Ok(())
+    }
+}
+
 pub trait FormatWriter {
     /// Called once per non-empty split, with examples in their final order.
     fn write_split(

@@ -16,7 +16,7 @@ use crate::output::OutputDir;
 use crate::parallel;
 use crate::prompt::{self, StateText};
 use crate::summary::ExportResult;
-use crate::text::ExampleText;
+use crate::text::{reparse, ExampleText};
 use crate::tokens::{Model, TokenCounter};
 use crate::validate::Warning;
 
@@ -111,12 +111,8 @@ fn render_batch(
     counters: &mut [ChatCounter],
 ) -> Vec<anyhow::Result<(String, u64)>> {
     parallel::map_ordered_with(batch, counters, |c, (location, bytes)| {
-        ExampleText::parse(bytes)
-            .map_err(|_| "the example no longer parses".to_string())
-            .and_then(|ex| render_chat(policy, &ex, c))
-            .map_err(|e| {
-                anyhow::anyhow!("{location}: the input changed while rlx was reading it ({e})")
-            })
+        let ex = reparse(location, bytes)?;
+        render_chat(policy, &ex, c).map_err(|e| anyhow::anyhow!("{location}: {e}"))
     })
 }
 
@@ -208,16 +204,7 @@ impl FormatWriter for OpenAi {
                 }
             }
         }
-        if outcome.written == 0 {
-            // Every example was left out: no empty file (FORMATS.md rule 3).
-            file.discard()?;
-            outcome.notes.push(Warning::FormatEmptiedSplit {
-                format: "openai",
-                split,
-            });
-        } else {
-            file.finish()?;
-        }
+        outcome.finish_file(file, "openai", split)?;
         Ok(outcome)
     }
 
