@@ -458,7 +458,14 @@ fn write_format(
     let mut writer = (spec.new)(config);
     let mut stats = FormatStats {
         format: spec.name.to_string(),
-        directory: dir_display(&result.output, dir, spec),
+        directory: if dir.prefix().is_empty() {
+            result.output.clone()
+        } else {
+            join_display(
+                Path::new(&result.output),
+                dir.prefix().trim_end_matches('/'),
+            )
+        },
         ..Default::default()
     };
     progress.start_examples(spec.name, selection.sizes().total());
@@ -494,12 +501,6 @@ fn write_format(
         }
     }
     Ok((writer, stats))
-}
-
-fn dir_display(output: &str, dir: &OutputDir, spec: &FormatSpec) -> String {
-    let _ = dir;
-    let _ = spec;
-    output.to_string()
 }
 
 /// rejected.jsonl: every example --skip-invalid dropped, with where it was and why.

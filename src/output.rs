@@ -256,6 +256,11 @@ impl OutputDir {
         })
     }
 
+    /// The subdirectory this view writes into (`openai/`), empty for the root.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
     /// The file name a data file gets (`train.jsonl`, or `train.jsonl.gz` with --compress).
     pub fn data_name(&self, name: &str) -> String {
         if self.inner.compress {
