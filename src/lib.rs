@@ -169,6 +169,44 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     }
 }
 
+/// Whether an error is a write to a closed pipe, which is not worth reporting.
+pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Report a command line clap rejected (or `--help`/`--version`): clap's own text on
+/// stderr (stdout for help), and under `--json` also the failed result object on stdout,
+/// so scripts reading stdout always get one. Returns the exit status.
+pub fn report_usage_error(e: clap::Error) -> u8 {
+    use clap::error::ErrorKind;
+    let is_info = matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion);
+    let wants_json = std::env::args().any(|a| a == "--json");
+    if !is_info && wants_json {
+        let message = e
+            .kind()
+            .as_str()
+            .unwrap_or("invalid command line")
+            .to_string();
+        let detail = e.render().to_string();
+        let first = detail
+            .lines()
+            .next()
+            .unwrap_or(&message)
+            .trim_start_matches("error: ")
+            .to_string();
+        let result = ExportResult {
+            error: Some(first),
+            ..Default::default()
+        };
+        let _ = result.write_json(&mut io::stdout().lock());
+    }
+    let _ = e.print();
+    e.exit_code() as u8
+}
+
 /// Print the completion script for `shell`.
 pub fn write_completions(shell: clap_complete::Shell, out: &mut dyn Write) -> io::Result<()> {
     let mut cmd = Cli::command();

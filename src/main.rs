@@ -5,8 +5,16 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+// glibc malloc/free were a third of the CPU profile of a CSV export (many short-lived
+// values freed across threads); mimalloc removes most of that.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
-    let cli = rlx::cli::Cli::parse();
+    let cli = match rlx::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return ExitCode::from(rlx::report_usage_error(e)),
+    };
     match rlx::run(cli) {
         Ok(outcome) => {
             if let Some(error) = &outcome.error {
@@ -14,21 +22,11 @@ fn main() -> ExitCode {
             }
             ExitCode::from(outcome.exit_code)
         }
+        // A closed stdout (`rlx completions bash | head -1`) is not an error.
+        Err(e) if rlx::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            // A closed stdout (`rlx completions bash | head -1`) is not an error.
-            if e.chain().any(|c| {
-                c.downcast_ref::<std::io::Error>()
-                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-            }) {
-                return ExitCode::SUCCESS;
-            }
             eprintln!("error: {e:#}");
             ExitCode::from(1)
         }
     }
 }
-
-// glibc malloc/free were a third of the CPU profile of a CSV export (many short-lived
-// values freed across threads); mimalloc removes most of that.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
