@@ -191,6 +191,13 @@ impl Source {
         f2.seek(SeekFrom::Start(0))?;
         let n = read_prefix(&mut f2, &mut head)?;
         let start = if n == 3 && head == BOM { 3 } else { 0 };
+        if n >= 2 && (head[..2] == [0xFF, 0xFE] || head[..2] == [0xFE, 0xFF] || head[1] == 0) {
+            return Err(InputError {
+                place: name.to_string(),
+                message: "looks like UTF-16 text; expected UTF-8 (convert it with iconv -f UTF-16 -t UTF-8)".into(),
+            }
+            .into());
+        }
         let mut source = Source {
             name,
             file,
@@ -242,16 +249,41 @@ impl Source {
             .into()),
             Some(b'[') => Ok(Shape::Array),
             Some(b'{') => {
+                // The first object's keys decide: an example's keys mean JSON Lines, a
+                // split's key (anywhere among them) a dataset object.
                 r.bump()?;
-                r.skip_ws()?;
-                if r.peek()? == Some(b'"') {
-                    // A key longer than any dataset key means JSON Lines; don't read it all.
-                    let key = r.read_string(32).unwrap_or_default();
-                    if matches!(key.as_str(), "train" | "eval" | "validation" | "stats") {
-                        return Ok(Shape::Dataset);
+                loop {
+                    r.skip_ws()?;
+                    if r.peek()? != Some(b'"') {
+                        return Ok(Shape::JsonLines);
                     }
+                    let Ok(key) = r.read_string(1 << 16) else {
+                        return Ok(Shape::JsonLines);
+                    };
+                    match key.as_str() {
+                        "train" | "eval" | "test" | "validation" | "stats" => {
+                            return Ok(Shape::Dataset)
+                        }
+                        "state" | "action" | "reward" | "nextState" | "metadata" => {
+                            return Ok(Shape::JsonLines)
+                        }
+                        _ => {}
+                    }
+                    r.skip_ws()?;
+                    if r.peek()? != Some(b':') {
+                        return Ok(Shape::JsonLines);
+                    }
+                    r.bump()?;
+                    r.skip_ws()?;
+                    if r.scan_value(None, 0).is_err() {
+                        return Ok(Shape::JsonLines);
+                    }
+                    r.skip_ws()?;
+                    if r.peek()? != Some(b',') {
+                        return Ok(Shape::JsonLines);
+                    }
+                    r.bump()?;
                 }
-                Ok(Shape::JsonLines)
             }
             Some(b) => {
                 let (line, col) = (r.line, r.column());
@@ -409,7 +441,7 @@ impl Source {
                 return Err(InputError {
                     place: format!("{}:{line}:{col}", self.name),
                     message: format!(
-                        "the dataset object has \"{key}\" twice; expected each of train, eval, validation and stats at most once"
+                        "the dataset object has \"{key}\" twice; expected each of train, eval (or test), validation and stats at most once"
                     ),
                 }
                 .into());
@@ -420,10 +452,20 @@ impl Source {
             r.skip_ws()?;
             let split = match key.as_str() {
                 "train" => Some(Split::Train),
-                "eval" => Some(Split::Eval),
+                // `test` is what Hugging Face (and rlx's own huggingface export) calls eval.
+                "eval" | "test" => Some(Split::Eval),
                 "validation" => Some(Split::Validation),
                 _ => None,
             };
+            if key == "test" && seen.iter().any(|k| k == "eval")
+                || key == "eval" && seen.iter().any(|k| k == "test")
+            {
+                return Err(InputError {
+                    place: format!("{}:{line}:{col}", self.name),
+                    message: "the dataset object has both \"eval\" and \"test\"; expected one of them (rlx reads both as the eval split)".into(),
+                }
+                .into());
+            }
             match split {
                 Some(split) => {
                     if r.peek()? != Some(b'[') {
@@ -536,6 +578,9 @@ fn describe_start(source: &Source, pos: u64, first: u8) -> String {
         .chars()
         .take_while(|c| !matches!(c, '\n' | '\r'))
         .collect();
+    if buf.starts_with(&BOM) {
+        return "a second UTF-8 byte-order mark (U+FEFF)".to_string();
+    }
     match first {
         b'"' => format!("a string ({})", quote_cut(&token, false)),
         b'0'..=b'9' | b'-' => format!("a number ({})", quote_cut(&token, false)),
@@ -918,6 +963,12 @@ fn describe_json_error(bytes: &[u8], at: usize, e: &serde_json::Error) -> String
         Category::Syntax if inner.contains("recursion limit") => format!(
             "nesting is deeper than {MAX_DEPTH} levels; expected an example nested at most {MAX_DEPTH} deep"
         ),
+        Category::Syntax
+            if inner.contains("trailing characters")
+                && bytes.windows(2).any(|w| w[0] == b'\r' && w[1] != b'\n') =>
+        {
+            "found a CR after the example; expected one JSON value per line (the file seems to end lines with CR alone, as classic Mac OS did: convert them to LF)".to_string()
+        }
         Category::Syntax if inner.contains("trailing characters") => {
             let found = quote_cut(rest.lines().next().unwrap_or(""), true);
             format!("found {found} after the example; expected one JSON value per line")

@@ -374,6 +374,12 @@ fn check_bytes(
         ));
     }
     let fail = |reason: String, detected: Option<Policy>| (location.clone(), reason, detected);
+    let signature = text.shape_signature().map_err(|path| {
+        fail(
+            format!("{path} appears twice in one object; expected each key once (datasets and strict JSON readers reject repeated keys)"),
+            None,
+        )
+    })?;
     let state = RawMap::parse(text.state).map_err(|e| fail(e.to_string(), None))?;
     let detected = Policy::detect_by(|k| state.contains_key(k));
     let policy = validate::check_policy(
@@ -398,7 +404,7 @@ fn check_bytes(
         policy,
         reward: text.reward_value,
         print: text.fingerprint(),
-        shape: options.collect_shapes.then(|| text.shape_signature()),
+        shape: options.collect_shapes.then_some(signature),
         action_value,
     })
 }

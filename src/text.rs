@@ -145,6 +145,13 @@ impl<'a> ExampleText<'a> {
         }
         let map: RawMap<'a> = serde_json::from_slice(bytes).map_err(TextError::Json)?;
         let shape = |s: String| TextError::Shape(ShapeError(s));
+        for (i, (k, _)) in map.0.iter().enumerate() {
+            if map.0[..i].iter().any(|(earlier, _)| earlier == k) {
+                return Err(shape(format!(
+                    "the key \"{k}\" appears twice in the example; expected each key once (readers disagree on which value wins)"
+                )));
+            }
+        }
         let object = |key: &str, required: bool| -> Result<Option<&'a RawValue>, TextError> {
             match map.get(key) {
                 None if required => Err(shape(format!("has no \"{key}\"; expected an object"))),
@@ -224,25 +231,29 @@ impl<'a> ExampleText<'a> {
     /// A 64-bit signature of `schema()`: examples with equal signatures have equal
     /// schemas (up to hash collisions), and it is computed without allocating, so the
     /// schema itself is only built for the first example of each shape.
-    pub fn shape_signature(&self) -> u64 {
+    ///
+    /// The same walk finds a key repeated within one object anywhere in the example:
+    /// `Err` names its path (`metadata.tags.dup`).
+    pub fn shape_signature(&self) -> Result<u64, String> {
         let mut h = FxHasher::default();
-        let mut part = |name: &str, raw: &RawValue| {
+        let mut part = |name: &str, raw: &RawValue| -> Result<(), String> {
             h.write(name.as_bytes());
-            h.write_u64(signature_of(raw));
+            h.write_u64(signature_of(raw).map_err(|path| format!("{name}{path}"))?);
+            Ok(())
         };
-        part("state", self.state);
-        part("action", self.action);
-        part("reward", self.reward);
+        part("state", self.state)?;
+        part("action", self.action)?;
+        part("reward", self.reward)?;
         if let Some(ns) = self.next_state {
-            part("nextState", ns);
+            part("nextState", ns)?;
         }
         if let Some(m) = self.metadata {
-            part("metadata", m);
+            part("metadata", m)?;
         }
         for (k, v) in &self.extra {
-            part(k, v);
+            part(k, v)?;
         }
-        h.finish()
+        Ok(h.finish())
     }
 
     /// Write the example as one compact object with keys in the order state, action,
@@ -529,11 +540,20 @@ pub fn max_depth(bytes: &[u8]) -> usize {
     max
 }
 
-/// The shape signature of a raw value (see `ExampleText::shape_signature`).
-fn signature_of(raw: &RawValue) -> u64 {
+/// The shape signature of a raw value (see `ExampleText::shape_signature`), or the
+/// dotted path of a key that appears twice in one object.
+fn signature_of(raw: &RawValue) -> Result<u64, String> {
     serde_json::from_str::<Signature>(raw.get())
         .map(|s| s.0)
-        .unwrap_or(0)
+        .map_err(|e| without_position(&e.to_string()).to_string())
+}
+
+/// serde_json's message without its " at line L column C" suffix.
+fn without_position(message: &str) -> &str {
+    match message.rfind(" at line ") {
+        Some(i) => &message[..i],
+        None => message,
+    }
 }
 
 struct Signature(u64);
@@ -587,7 +607,10 @@ impl<'de> Visitor<'de> for SignatureVisitor {
         // The element schemas are merged, so the signature is over the set of distinct
         // element signatures (order and repetition do not matter).
         let mut distinct: Vec<u64> = Vec::new();
-        while let Some(Signature(s)) = seq.next_element()? {
+        while let Some(Signature(s)) = seq
+            .next_element()
+            .map_err(|e| de::Error::custom(format!("[]{}", without_position(&e.to_string()))))?
+        {
             if !distinct.contains(&s) {
                 distinct.push(s);
             }
@@ -603,6 +626,7 @@ impl<'de> Visitor<'de> for SignatureVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<u64, A::Error> {
         let mut h = FxHasher::default();
         h.write_u8(b'{');
+        let mut seen: Vec<Cow<'de, str>> = Vec::new();
         while let Some(key) = map.next_key::<Key<'de>>()? {
             if key.0 == NUMBER_TOKEN {
                 let text: String = map.next_value()?;
@@ -612,7 +636,15 @@ impl<'de> Visitor<'de> for SignatureVisitor {
                     _ => SIG_FLOAT,
                 });
             }
-            let Signature(s) = map.next_value()?;
+            // A key twice in one object: strict readers (pyarrow, datasets) reject it,
+            // and which value wins differs between readers.
+            if seen.contains(&key.0) {
+                return Err(de::Error::custom(format!(".{}", key.0)));
+            }
+            let Signature(s) = map.next_value().map_err(|e| {
+                de::Error::custom(format!(".{}{}", key.0, without_position(&e.to_string())))
+            })?;
+            seen.push(key.0.clone());
             h.write(key.0.as_bytes());
             h.write_u8(0);
             h.write_u64(s);
@@ -759,8 +791,20 @@ mod tests {
     }
 
     #[test]
+    fn repeated_keys_are_found_at_any_depth() {
+        let t = text(r#"{"state":{"a":{"b":1,"c":[{"d":1,"d":2}]}},"action":{},"reward":1}"#);
+        assert_eq!(t.shape_signature(), Err("state.a.c[].d".to_string()));
+        let t = text(r#"{"state":{},"action":{},"reward":1,"metadata":{"x":1,"x":1}}"#);
+        assert_eq!(t.shape_signature(), Err("metadata.x".to_string()));
+        assert!(matches!(
+            ExampleText::parse(br#"{"state":{},"action":{},"reward":1,"reward":2}"#),
+            Err(TextError::Shape(_))
+        ));
+    }
+
+    #[test]
     fn signatures_follow_schemas() {
-        let sig = |s: &str| text(s).shape_signature();
+        let sig = |s: &str| text(s).shape_signature().unwrap();
         let a = sig(r#"{"state":{"a":1,"l":[1,2]},"action":{},"reward":1}"#);
         assert_eq!(
             a,

@@ -98,7 +98,23 @@ pub const MODELS: &[Model] = &[
     },
 ];
 
+/// Names without a date, resolved to the snapshot OpenAI's alias pointed to for
+/// fine-tuning (FORMATS.md §1.5).
+const ALIASES: &[(&str, &str)] = &[
+    ("gpt-4o-mini", "gpt-4o-mini-2024-07-18"),
+    ("gpt-4o", "gpt-4o-2024-08-06"),
+    ("gpt-4.1", "gpt-4.1-2025-04-14"),
+    ("gpt-4.1-mini", "gpt-4.1-mini-2025-04-14"),
+    ("gpt-4.1-nano", "gpt-4.1-nano-2025-04-14"),
+    ("o4-mini", "o4-mini-2025-04-16"),
+    ("gpt-3.5-turbo", "gpt-3.5-turbo-0125"),
+];
+
 pub fn find_model(name: &str) -> Result<Model, String> {
+    let name = ALIASES
+        .iter()
+        .find(|(alias, _)| *alias == name)
+        .map_or(name, |(_, snapshot)| *snapshot);
     MODELS.iter().copied().find(|m| m.name == name).ok_or_else(|| {
         format!(
             "--model \"{name}\" is not a model rlx knows the training token limit of; expected one of {}",
@@ -237,5 +253,9 @@ mod tests {
         let e = find_model("gpt-9").unwrap_err();
         assert!(e.contains("gpt-4o-mini-2024-07-18"));
         assert_eq!(find_model("gpt-3.5-turbo-0613").unwrap().limit, 4096);
+        assert_eq!(
+            find_model("gpt-4o-mini").unwrap().name,
+            "gpt-4o-mini-2024-07-18"
+        );
     }
 }

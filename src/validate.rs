@@ -57,6 +57,12 @@ pub enum Warning {
         count: u64,
         rule: &'static str,
     },
+    /// CSV cells longer than Python's csv module reads by default.
+    LongCsvCells {
+        count: u64,
+        longest: usize,
+        limit: usize,
+    },
     /// Keys of a dataset object that rlx does not read.
     IgnoredKeys { keys: Vec<String> },
     /// An action value outside the policy's documented set.
@@ -81,6 +87,7 @@ impl Warning {
             Warning::EncodedAsJson { .. } => "encodedAsJson",
             Warning::RecordCount { .. } => "recordCount",
             Warning::IgnoredKeys { .. } => "ignoredKeys",
+            Warning::LongCsvCells { .. } => "longCsvCells",
             Warning::UnknownActionValue { .. } => "unknownActionValue",
         }
     }
@@ -102,7 +109,12 @@ impl fmt::Display for Warning {
             ),
             Warning::EmptySplit { split, kept_input_split: false } => write!(
                 f,
-                "the {split} split has no examples, so no {split} file is written (consumers reject empty files); raise --split-ratio/--validation-ratio or add examples"
+                "the {split} split has no examples, so no {split} file is written (consumers reject empty files); {} or add examples",
+                match split {
+                    Split::Train => "lower --split-ratio/--validation-ratio",
+                    Split::Validation => "raise --validation-ratio",
+                    Split::Eval => "raise --split-ratio",
+                }
             ),
             Warning::EmptySplit { split, kept_input_split: true } => write!(
                 f,
@@ -126,9 +138,13 @@ impl fmt::Display for Warning {
             Warning::RecordCount { format, split, count, rule } => {
                 write!(f, "{format}: the {split} file has {count} records; {rule}")
             }
+            Warning::LongCsvCells { count, longest, limit } => write!(
+                f,
+                "csv: {count} cell(s) are longer than {limit} characters (the longest {longest}); pandas reads them, but Python's csv module needs csv.field_size_limit(sys.maxsize) first"
+            ),
             Warning::IgnoredKeys { keys } => write!(
                 f,
-                "the dataset object's key(s) {} are not read (rlx reads train, eval, validation and stats)",
+                "the dataset object's key(s) {} are not read, nor any examples in them (rlx reads train, eval or test, validation and stats)",
                 keys.iter()
                     .map(|k| format!("\"{k}\""))
                     .collect::<Vec<_>>()

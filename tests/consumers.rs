@@ -37,7 +37,7 @@ fn python() -> &'static PathBuf {
 
 /// Run the consumer check on `dir`; its rejection fails the test with its stderr.
 #[track_caller]
-fn check(format: &str, dir: &std::path::Path, extra: &[&str], what: &str) {
+pub(crate) fn check(format: &str, dir: &std::path::Path, extra: &[&str], what: &str) {
     let out = Command::new(python())
         .arg(repo().join("tests/consumers/check_export.py"))
         .arg(format)

@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 
 use serde_json::value::RawValue;
+use serde_json::Value;
 
 use crate::example::Split;
 use crate::output::{OutFile, OutputDir};
@@ -66,11 +67,33 @@ fn flatten(schema: &Schema, path: Vec<String>, out: &mut Vec<Column>) {
             }
         }
         other => out.push(Column {
-            name: path.join("."),
+            name: column_name(&path),
             path,
             kind: kind_name(other),
         }),
     }
+}
+
+/// Append one key to a dot-notation column name. A key that holds a `.` or a `"`, or
+/// is empty, is written as a JSON string (`metadata."a.b"`), so `{"a.b": 1}` and
+/// `{"a": {"b": 2}}` get different columns instead of one column holding two values.
+fn push_segment(name: &mut String, key: &str) {
+    if !name.is_empty() {
+        name.push('.');
+    }
+    if key.is_empty() || key.contains(['.', '"']) {
+        name.push_str(&Value::String(key.to_string()).to_string());
+    } else {
+        name.push_str(key);
+    }
+}
+
+fn column_name(path: &[String]) -> String {
+    let mut name = String::new();
+    for key in path {
+        push_segment(&mut name, key);
+    }
+    name
 }
 
 fn kind_name(s: &Schema) -> &'static str {
@@ -129,7 +152,7 @@ fn row_of(
     let mut path = String::with_capacity(96);
     let mut walk = |name: &str, raw: &RawValue, row: &mut Vec<Option<String>>| {
         path.clear();
-        path.push_str(name);
+        push_segment(&mut path, name);
         fill(&mut path, raw, index, escape, row);
     };
     walk("state", text.state, &mut row);
@@ -161,8 +184,7 @@ fn fill(
         if let Ok(members) = RawMap::parse(raw) {
             for (k, v) in members.0 {
                 let len = path.len();
-                path.push('.');
-                path.push_str(&k);
+                push_segment(path, &k);
                 fill(path, v, index, escape, row);
                 path.truncate(len);
             }
@@ -184,14 +206,22 @@ fn fill(
     };
 }
 
+/// Python's `csv` module rejects longer fields unless `csv.field_size_limit` is raised
+/// (pandas reads them fine).
+const PYTHON_CSV_FIELD_LIMIT: usize = 131_072;
+
 pub fn split_file(split: Split) -> String {
     format!("{}.csv", split.name())
 }
 
+/// RFC 4180 with CRLF record ends. Every cell that is not a number is quoted: besides
+/// the comma, quote, CR and LF that RFC 4180 requires quoting, readers that split lines
+/// the way Python's `str.splitlines` does also break records at VT, FF, FS, GS, RS, NEL,
+/// U+2028 and U+2029, which quotes keep inside the cell.
 fn csv_writer(file: OutFile) -> csv::Writer<OutFile> {
     csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
-        .quote_style(csv::QuoteStyle::Necessary)
+        .quote_style(csv::QuoteStyle::NonNumeric)
         .from_writer(file)
 }
 
@@ -209,6 +239,9 @@ pub struct Csv {
     combined: Option<csv::Writer<OutFile>>,
     /// Empty cells per column, over every row written.
     empty: Vec<u64>,
+    /// Cells longer than Python's csv module reads by default, and the longest.
+    long_cells: u64,
+    longest_cell: usize,
     rows: u64,
 }
 
@@ -221,6 +254,8 @@ pub fn new(config: &WriterConfig) -> Box<dyn FormatWriter> {
         config: config.clone(),
         combined: None,
         rows: 0,
+        long_cells: 0,
+        longest_cell: 0,
     })
 }
 
@@ -257,8 +292,13 @@ impl FormatWriter for Csv {
             for row in rows {
                 let row = row?;
                 for (i, c) in row.iter().enumerate() {
-                    if c.is_none() {
-                        self.empty[i] += 1;
+                    match c {
+                        None => self.empty[i] += 1,
+                        Some(text) if text.len() > PYTHON_CSV_FIELD_LIMIT => {
+                            self.long_cells += 1;
+                            self.longest_cell = self.longest_cell.max(text.len());
+                        }
+                        Some(_) => {}
                     }
                 }
                 let fields = row.iter().map(|c| c.as_deref().unwrap_or(""));
@@ -292,9 +332,21 @@ impl FormatWriter for Csv {
         out.write_doc("data_dictionary.md", &self.dictionary(result, out))?;
         out.write_doc(
             "analysis_template.py",
-            &analysis_template(result, &out.data_name("combined.csv")),
+            &analysis_template(
+                result,
+                &out.data_name("combined.csv"),
+                &self.string_columns(),
+            ),
         )?;
-        Ok(Vec::new())
+        let mut warnings = Vec::new();
+        if self.long_cells > 0 {
+            warnings.push(Warning::LongCsvCells {
+                count: self.long_cells,
+                longest: self.longest_cell,
+                limit: PYTHON_CSV_FIELD_LIMIT,
+            });
+        }
+        Ok(warnings)
     }
 }
 
@@ -363,6 +415,16 @@ fn describe(column: &Column) -> String {
 }
 
 impl Csv {
+    /// Columns whose values are all strings: read them with `dtype=str`, or pandas turns
+    /// `"007"` into 7 and `"true"` into a boolean.
+    fn string_columns(&self) -> Vec<&str> {
+        self.columns
+            .iter()
+            .filter(|c| c.kind == "string")
+            .map(|c| c.name.as_str())
+            .collect()
+    }
+
     fn dictionary(&self, result: &ExportResult, out: &OutputDir) -> String {
         let s = &result.stats;
         let policy = self.config.policy.name();
@@ -398,15 +460,15 @@ impl Csv {
             d,
             "\n## Encoding\n\n\
              - Files: `{train}`, `{eval}`{validation}, and `{combined}` (every row, with a leading `split` column). All share one header.\n\
-             - RFC 4180: comma-separated, CRLF line ends, a cell quoted when it holds a comma, quote, CR or LF, quotes doubled. UTF-8 without a BOM.\n\
+             - RFC 4180: comma-separated, CRLF line ends, quotes doubled inside a cell, UTF-8 without a BOM. Every cell that is not a number is quoted, so line separators such as U+2028 stay inside their cell for every reader.\n\
              - Nested objects are flattened to dot-notation columns (`state.contextFeatures.turnNumber`). Arrays and objects inside arrays are written as JSON text (`[\"a\",\"b\"]`): parse them with `json.loads`.\n\
              - Booleans are `true`/`false`. An empty cell means the example has no value there (the key is missing or null).\n\
              - Numbers are written exactly as in the input.\n\
              - Formula escaping is {escape}\n\n\
              ## Reading with pandas\n\n\
-             pandas turns `NA`, `None`, `null`, `n/a` and similar strings into NaN by default, so a value literally called `None` would be lost. Read with:\n\n\
-             ```python\nimport pandas as pd\n\ndf = pd.read_csv(\"{combined}\", keep_default_na=False, na_values=[\"\"])\n```\n\n\
-             A column of booleans with empty cells loads as `object`; a column that is empty in every row loads as float64.\n\n\
+             pandas turns `NA`, `None`, `null`, `n/a` and similar strings into NaN by default, so a value literally called `None` would be lost; and it guesses types, so a string column holding `\"007\"`, `\"1e5\"` or `\"true\"` would come back as a number or a boolean. Read with:\n\n\
+             ```python\nimport pandas as pd\n\nSTRING_COLUMNS = {strings}\ndf = pd.read_csv(\"{combined}\", keep_default_na=False, na_values=[\"\"],\n                 dtype={{c: str for c in STRING_COLUMNS}})\n```\n\n\
+             A column of booleans with empty cells loads as `object`; a column that is empty in every row loads as float64. Python's `csv` module refuses cells longer than 131,072 characters unless you call `csv.field_size_limit(sys.maxsize)` first (rlx warns when a file has such cells).\n\n\
              ## Ideas\n\n\
              - Reward distribution per action (`analysis_template.py` draws it).\n\
              - Correlation of each numeric state feature with the reward.\n\
@@ -420,12 +482,18 @@ impl Csv {
                 String::new()
             },
             combined = out.data_name("combined.csv"),
+            strings = python_list(&self.string_columns()),
         );
         d
     }
 }
 
-fn analysis_template(result: &ExportResult, combined: &str) -> String {
+/// A Python list literal of strings (JSON string syntax is valid Python).
+fn python_list(items: &[&str]) -> String {
+    Value::from(items.to_vec()).to_string()
+}
+
+fn analysis_template(result: &ExportResult, combined: &str, strings: &[&str]) -> String {
     let policy = result
         .stats
         .policy_type
@@ -434,6 +502,7 @@ fn analysis_template(result: &ExportResult, combined: &str) -> String {
     ANALYSIS_TEMPLATE
         .replace("{{POLICY}}", policy)
         .replace("{{COMBINED}}", combined)
+        .replace("{{STRING_COLUMNS}}", &python_list(strings))
 }
 
 /// Runs as shipped next to the CSV files: `python analysis_template.py`.
@@ -459,18 +528,21 @@ import pandas as pd  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 COMBINED = os.path.join(HERE, "{{COMBINED}}")
+# Columns whose values are strings: read as str so "007" or "true" are not converted.
+STRING_COLUMNS = {{STRING_COLUMNS}}
 
 
 def load():
     # keep_default_na=False: an action literally named "None" or "NA" stays a string.
-    df = pd.read_csv(COMBINED, keep_default_na=False, na_values=[""])
+    df = pd.read_csv(COMBINED, keep_default_na=False, na_values=[""],
+                     dtype={c: str for c in STRING_COLUMNS})
     df["reward"] = pd.to_numeric(df["reward"], errors="coerce")
     return df
 
 
 def unescape(series):
     """Undo rlx's formula escaping (a leading ' before = + - @) for analysis."""
-    if series.dtype == object:
+    if pd.api.types.is_string_dtype(series) or series.dtype == object:
         return series.map(lambda v: v[1:] if isinstance(v, str) and v[:2] in ("'=", "'+", "'-", "'@") else v)
     return series
 
@@ -536,7 +608,8 @@ def action_columns(df):
         values = unescape(df[c]).dropna()
         if values.empty or values.astype(str).str.startswith("[").any():
             continue
-        if df[c].dtype == object or pd.api.types.is_bool_dtype(df[c]):
+        if (pd.api.types.is_string_dtype(df[c]) or df[c].dtype == object
+                or pd.api.types.is_bool_dtype(df[c])):
             out.append(c)
     return out
 

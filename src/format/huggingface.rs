@@ -37,6 +37,11 @@ pub struct Declared {
     pub encoded: Vec<(Vec<String>, String)>,
 }
 
+/// Structs and lists nested deeper than this are written as JSON text: Arrow refuses
+/// schemas nested past 64 levels ("Recursion level in ArrowSchema struct exceeded"), and
+/// `datasets` hits Python's recursion limit on deep lists before that.
+const MAX_FEATURE_DEPTH: usize = 32;
+
 /// Map the union schema onto `datasets` types. `path` names the field for warnings.
 fn feature_of(
     schema: &Schema,
@@ -47,6 +52,11 @@ fn feature_of(
         encoded.push((path.to_vec(), why));
         Feature::Value("string")
     };
+    if path.len() > MAX_FEATURE_DEPTH && matches!(schema, Schema::Struct(_) | Schema::List(_)) {
+        return encode(format!(
+            "is nested more than {MAX_FEATURE_DEPTH} levels deep, more than Arrow and datasets load"
+        ));
+    }
     match schema {
         Schema::Null => Feature::Value("string"),
         Schema::Bool => Feature::Value("bool"),
@@ -68,8 +78,17 @@ fn feature_of(
             if needs_encoding(inner) {
                 return encode(format!("is a list whose items {}", describe_trouble(inner)));
             }
-            let mut ignored = Vec::new();
-            Feature::List(Box::new(feature_of(inner, path, &mut ignored)))
+            // A list adds a level of nesting; its items cannot be encoded one by one.
+            let mut item_path = path.to_vec();
+            item_path.push("[]".to_string());
+            let mut inner_encoded = Vec::new();
+            let item = feature_of(inner, &item_path, &mut inner_encoded);
+            if !inner_encoded.is_empty() {
+                return encode(format!(
+                    "is a list whose items are nested more than {MAX_FEATURE_DEPTH} levels deep"
+                ));
+            }
+            Feature::List(Box::new(item))
         }
         Schema::Struct(fields) => Feature::Struct(
             fields
@@ -570,6 +589,20 @@ mod tests {
         feature_yaml(&mut y, &d.fields, 0);
         assert!(y.contains("- name: \"x\"\n    dtype: float64\n"), "{y}");
         assert!(y.contains("- name: \"tags\"\n    list: string\n"), "{y}");
+    }
+
+    #[test]
+    fn deep_fields_are_encoded() {
+        let mut v = json!(1);
+        for _ in 0..40 {
+            v = json!({ "a": v });
+        }
+        let s = Schema::of_value(
+            &json!({"state": {"ok": 1}, "action": {"x": 1}, "reward": 1, "metadata": {"deep": v}}),
+        );
+        let d = declare(&s, true);
+        assert_eq!(d.encoded.len(), 1);
+        assert_eq!(d.encoded[0].0.len(), MAX_FEATURE_DEPTH + 1);
     }
 
     #[test]

@@ -20,18 +20,21 @@ import pandas as pd  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 COMBINED = os.path.join(HERE, "combined.csv")
+# Columns whose values are strings: read as str so "007" or "true" are not converted.
+STRING_COLUMNS = ["state.scopeStats.scopeType","action.action","action.mergeStrategy","metadata.decisionId","metadata.note"]
 
 
 def load():
     # keep_default_na=False: an action literally named "None" or "NA" stays a string.
-    df = pd.read_csv(COMBINED, keep_default_na=False, na_values=[""])
+    df = pd.read_csv(COMBINED, keep_default_na=False, na_values=[""],
+                     dtype={c: str for c in STRING_COLUMNS})
     df["reward"] = pd.to_numeric(df["reward"], errors="coerce")
     return df
 
 
 def unescape(series):
     """Undo rlx's formula escaping (a leading ' before = + - @) for analysis."""
-    if series.dtype == object:
+    if pd.api.types.is_string_dtype(series) or series.dtype == object:
         return series.map(lambda v: v[1:] if isinstance(v, str) and v[:2] in ("'=", "'+", "'-", "'@") else v)
     return series
 
@@ -97,7 +100,8 @@ def action_columns(df):
         values = unescape(df[c]).dropna()
         if values.empty or values.astype(str).str.startswith("[").any():
             continue
-        if df[c].dtype == object or pd.api.types.is_bool_dtype(df[c]):
+        if (pd.api.types.is_string_dtype(df[c]) or df[c].dtype == object
+                or pd.api.types.is_bool_dtype(df[c])):
             out.append(c)
     return out
 
