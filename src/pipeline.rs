@@ -17,7 +17,7 @@ use crate::progress::Progress;
 use crate::prompt;
 use crate::schema::{Schema, ShapeTable};
 use crate::split::{self, Ratio, SplitSizes};
-use crate::text::{self, ExampleText, RawMap, TextError};
+use crate::text::{self, ExampleText, RawMap, TextError, WalkError};
 use crate::validate::{self, Checks, RewardRange, Warning};
 
 /// A valid example's place in the input.
@@ -362,23 +362,20 @@ fn check_bytes(
             ));
         }
     }
-    if text::max_depth(bytes) > input::MAX_DEPTH {
-        return Err((
-            location.clone(),
+    let fail = |reason: String, detected: Option<Policy>| (location.clone(), reason, detected);
+    let (signature, print) = text.walk().map_err(|e| match e {
+        WalkError::RepeatedKey(path) => fail(
+            format!("{path} appears twice in one object; expected each key once (datasets and strict JSON readers reject repeated keys)"),
+            None,
+        ),
+        WalkError::TooDeep => fail(
             format!(
                 "nesting is deeper than {} levels; expected an example nested at most {} deep",
                 input::MAX_DEPTH,
                 input::MAX_DEPTH
             ),
             None,
-        ));
-    }
-    let fail = |reason: String, detected: Option<Policy>| (location.clone(), reason, detected);
-    let signature = text.shape_signature().map_err(|path| {
-        fail(
-            format!("{path} appears twice in one object; expected each key once (datasets and strict JSON readers reject repeated keys)"),
-            None,
-        )
+        ),
     })?;
     let state = RawMap::parse(text.state).map_err(|e| fail(e.to_string(), None))?;
     let detected = Policy::detect_by(|k| state.contains_key(k));
@@ -403,7 +400,7 @@ fn check_bytes(
     Ok(Facts {
         policy,
         reward: text.reward_value,
-        print: text.fingerprint(),
+        print,
         shape: options.collect_shapes.then_some(signature),
         action_value,
     })

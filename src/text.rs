@@ -228,32 +228,40 @@ impl<'a> ExampleText<'a> {
         Schema::Struct(fields)
     }
 
-    /// A 64-bit signature of `schema()`: examples with equal signatures have equal
-    /// schemas (up to hash collisions), and it is computed without allocating, so the
-    /// schema itself is only built for the first example of each shape.
-    ///
-    /// The same walk finds a key repeated within one object anywhere in the example:
-    /// `Err` names its path (`metadata.tags.dup`).
-    pub fn shape_signature(&self) -> Result<u64, String> {
-        let mut h = FxHasher::default();
-        let mut part = |name: &str, raw: &RawValue| -> Result<(), String> {
-            h.write(name.as_bytes());
-            h.write_u64(signature_of(raw).map_err(|path| format!("{name}{path}"))?);
+    /// One walk over every part of the example, with no allocation but for repeated-key
+    /// checks: the shape signature (examples with equal signatures have equal `schema()`s,
+    /// up to hash collisions, so the schema is built once per distinct shape) and the
+    /// fingerprint of state, action and reward (their content: whitespace and string
+    /// escapes do not matter, key order and number spelling do) for duplicate detection.
+    /// Fails on a key repeated in one object anywhere, or on nesting past the limit.
+    pub fn walk(&self) -> Result<(u64, u64), WalkError> {
+        let mut shape = FxHasher::default();
+        let mut print = FxHasher::default();
+        let mut part = |name: &str, raw: &RawValue, is_compared: bool| -> Result<(), WalkError> {
+            let w = walk_of(raw).map_err(|e| match e {
+                WalkError::RepeatedKey(path) => WalkError::RepeatedKey(format!("{name}{path}")),
+                other => other,
+            })?;
+            shape.write(name.as_bytes());
+            shape.write_u64(w.shape);
+            if is_compared {
+                print.write_u64(w.content);
+            }
             Ok(())
         };
-        part("state", self.state)?;
-        part("action", self.action)?;
-        part("reward", self.reward)?;
+        part("state", self.state, true)?;
+        part("action", self.action, true)?;
+        part("reward", self.reward, true)?;
         if let Some(ns) = self.next_state {
-            part("nextState", ns)?;
+            part("nextState", ns, false)?;
         }
         if let Some(m) = self.metadata {
-            part("metadata", m)?;
+            part("metadata", m, false)?;
         }
         for (k, v) in &self.extra {
-            part(k, v)?;
+            part(k, v, false)?;
         }
-        Ok(h.finish())
+        Ok((shape.finish(), print.finish()))
     }
 
     /// Write the example as one compact object with keys in the order state, action,
@@ -291,17 +299,6 @@ impl<'a> ExampleText<'a> {
             }
         }
         w.write_all(b"}")
-    }
-
-    /// A fingerprint of state, action and reward as written (whitespace outside strings
-    /// ignored), for duplicate detection.
-    pub fn fingerprint(&self) -> u64 {
-        let mut h = FxHasher::default();
-        for part in [self.state, self.action, self.reward] {
-            hash_minified(&mut h, part.get().as_bytes());
-            h.write_u8(0xff);
-        }
-        h.finish()
     }
 }
 
@@ -436,10 +433,6 @@ pub fn write_minified(w: &mut dyn Write, raw: &RawValue) -> io::Result<()> {
     w.write_all(&out)
 }
 
-fn hash_minified(h: &mut impl Hasher, bytes: &[u8]) {
-    for_each_significant(bytes, |chunk| h.write(chunk));
-}
-
 /// Call `f` with the runs of `bytes` that are not whitespace outside strings.
 fn for_each_significant(bytes: &[u8], mut f: impl FnMut(&[u8])) {
     let mut in_string = false;
@@ -511,41 +504,34 @@ pub fn find_lone_surrogate(bytes: &[u8]) -> Option<usize> {
     None
 }
 
-/// The deepest nesting of objects and arrays in JSON text.
-pub fn max_depth(bytes: &[u8]) -> usize {
-    let (mut depth, mut max) = (0usize, 0usize);
-    let mut in_string = false;
-    let mut escaped = false;
-    for &b in bytes {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_string = false;
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
-            b'{' | b'[' => {
-                depth += 1;
-                max = max.max(depth);
-            }
-            b'}' | b']' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    max
+/// What one walk over a value learns: its shape signature and a hash of its content.
+#[derive(Debug, Clone, Copy)]
+struct Walk {
+    shape: u64,
+    content: u64,
 }
 
-/// The shape signature of a raw value (see `ExampleText::shape_signature`), or the
-/// dotted path of a key that appears twice in one object.
-fn signature_of(raw: &RawValue) -> Result<u64, String> {
-    serde_json::from_str::<Signature>(raw.get())
-        .map(|s| s.0)
-        .map_err(|e| without_position(&e.to_string()).to_string())
+/// Why a walk stopped: a key repeated in one object (its dotted path), or nesting past
+/// serde_json's recursion limit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WalkError {
+    RepeatedKey(String),
+    TooDeep,
+}
+
+const RECURSION_MESSAGE: &str = "recursion limit exceeded";
+
+fn walk_of(raw: &RawValue) -> Result<Walk, WalkError> {
+    serde_json::from_str::<WalkOf>(raw.get())
+        .map(|w| w.0)
+        .map_err(|e| {
+            let message = e.to_string();
+            if message.contains(RECURSION_MESSAGE) {
+                WalkError::TooDeep
+            } else {
+                WalkError::RepeatedKey(without_position(&message).to_string())
+            }
+        })
 }
 
 /// serde_json's message without its " at line L column C" suffix.
@@ -556,7 +542,17 @@ fn without_position(message: &str) -> &str {
     }
 }
 
-struct Signature(u64);
+/// Prefix a child's error with where it happened, leaving the recursion error as is.
+fn nest_error<E: de::Error>(prefix: &str, child: impl fmt::Display) -> E {
+    let message = child.to_string();
+    if message.contains(RECURSION_MESSAGE) {
+        E::custom(RECURSION_MESSAGE)
+    } else {
+        E::custom(format!("{prefix}{}", without_position(&message)))
+    }
+}
+
+struct WalkOf(Walk);
 
 const SIG_NULL: u64 = 1;
 const SIG_BOOL: u64 = 2;
@@ -565,91 +561,114 @@ const SIG_BIG_INT: u64 = 4;
 const SIG_FLOAT: u64 = 5;
 const SIG_STRING: u64 = 6;
 
-impl<'de> Deserialize<'de> for Signature {
+impl<'de> Deserialize<'de> for WalkOf {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(SignatureVisitor).map(Signature)
+        d.deserialize_any(WalkVisitor).map(WalkOf)
     }
 }
 
-struct SignatureVisitor;
+struct WalkVisitor;
 
-impl<'de> Visitor<'de> for SignatureVisitor {
-    type Value = u64;
+fn scalar(shape: u64, tag: u8, bytes: &[u8]) -> Walk {
+    let mut h = FxHasher::default();
+    h.write_u8(tag);
+    h.write(bytes);
+    Walk {
+        shape,
+        content: h.finish(),
+    }
+}
+
+impl<'de> Visitor<'de> for WalkVisitor {
+    type Value = Walk;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("any JSON value")
     }
-    fn visit_bool<E>(self, _: bool) -> Result<u64, E> {
-        Ok(SIG_BOOL)
+    fn visit_bool<E>(self, v: bool) -> Result<Walk, E> {
+        Ok(scalar(SIG_BOOL, b'b', &[v as u8]))
     }
-    fn visit_i64<E>(self, _: i64) -> Result<u64, E> {
-        Ok(SIG_INT)
+    fn visit_i64<E>(self, v: i64) -> Result<Walk, E> {
+        Ok(scalar(SIG_INT, b'n', v.to_string().as_bytes()))
     }
-    fn visit_u64<E>(self, v: u64) -> Result<u64, E> {
-        Ok(if v > i64::MAX as u64 {
+    fn visit_u64<E>(self, v: u64) -> Result<Walk, E> {
+        let shape = if v > i64::MAX as u64 {
             SIG_BIG_INT
         } else {
             SIG_INT
-        })
+        };
+        Ok(scalar(shape, b'n', v.to_string().as_bytes()))
     }
-    fn visit_f64<E>(self, _: f64) -> Result<u64, E> {
-        Ok(SIG_FLOAT)
+    fn visit_f64<E>(self, v: f64) -> Result<Walk, E> {
+        Ok(scalar(SIG_FLOAT, b'n', &v.to_bits().to_le_bytes()))
     }
-    fn visit_str<E>(self, _: &str) -> Result<u64, E> {
-        Ok(SIG_STRING)
+    fn visit_str<E>(self, v: &str) -> Result<Walk, E> {
+        Ok(scalar(SIG_STRING, b's', v.as_bytes()))
     }
-    fn visit_unit<E>(self) -> Result<u64, E> {
-        Ok(SIG_NULL)
+    fn visit_unit<E>(self) -> Result<Walk, E> {
+        Ok(scalar(SIG_NULL, b'z', &[]))
     }
-    fn visit_none<E>(self) -> Result<u64, E> {
-        Ok(SIG_NULL)
+    fn visit_none<E>(self) -> Result<Walk, E> {
+        Ok(scalar(SIG_NULL, b'z', &[]))
     }
-    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<u64, A::Error> {
-        // The element schemas are merged, so the signature is over the set of distinct
-        // element signatures (order and repetition do not matter).
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Walk, A::Error> {
+        // The element schemas are merged, so the shape is over the set of distinct
+        // element shapes (order and repetition do not matter); the content is in order.
         let mut distinct: Vec<u64> = Vec::new();
-        while let Some(Signature(s)) = seq
-            .next_element()
-            .map_err(|e| de::Error::custom(format!("[]{}", without_position(&e.to_string()))))?
-        {
-            if !distinct.contains(&s) {
-                distinct.push(s);
+        let mut content = FxHasher::default();
+        content.write_u8(b'[');
+        while let Some(WalkOf(w)) = seq.next_element().map_err(|e| nest_error("[]", e))? {
+            if !distinct.contains(&w.shape) {
+                distinct.push(w.shape);
             }
+            content.write_u64(w.content);
         }
         distinct.sort_unstable();
-        let mut h = FxHasher::default();
-        h.write_u8(b'[');
+        let mut shape = FxHasher::default();
+        shape.write_u8(b'[');
         for s in distinct {
-            h.write_u64(s);
+            shape.write_u64(s);
         }
-        Ok(h.finish())
+        Ok(Walk {
+            shape: shape.finish(),
+            content: content.finish(),
+        })
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<u64, A::Error> {
-        let mut h = FxHasher::default();
-        h.write_u8(b'{');
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Walk, A::Error> {
+        let mut shape = FxHasher::default();
+        let mut content = FxHasher::default();
+        shape.write_u8(b'{');
+        content.write_u8(b'{');
         let mut seen: Vec<Cow<'de, str>> = Vec::new();
         while let Some(key) = map.next_key::<Key<'de>>()? {
             if key.0 == NUMBER_TOKEN {
                 let text: String = map.next_value()?;
-                return Ok(match number_schema(&text) {
+                let sig = match number_schema(&text) {
                     Schema::Int => SIG_INT,
                     Schema::BigInt => SIG_BIG_INT,
                     _ => SIG_FLOAT,
-                });
+                };
+                return Ok(scalar(sig, b'n', text.as_bytes()));
             }
             // A key twice in one object: strict readers (pyarrow, datasets) reject it,
             // and which value wins differs between readers.
             if seen.contains(&key.0) {
                 return Err(de::Error::custom(format!(".{}", key.0)));
             }
-            let Signature(s) = map.next_value().map_err(|e| {
-                de::Error::custom(format!(".{}{}", key.0, without_position(&e.to_string())))
-            })?;
-            seen.push(key.0.clone());
-            h.write(key.0.as_bytes());
-            h.write_u8(0);
-            h.write_u64(s);
+            let WalkOf(w) = map
+                .next_value()
+                .map_err(|e| nest_error(&format!(".{}", key.0), e))?;
+            for h in [&mut shape, &mut content] {
+                h.write(key.0.as_bytes());
+                h.write_u8(0);
+            }
+            shape.write_u64(w.shape);
+            content.write_u64(w.content);
+            seen.push(key.0);
         }
-        Ok(h.finish())
+        Ok(Walk {
+            shape: shape.finish(),
+            content: content.finish(),
+        })
     }
 }
 
@@ -793,9 +812,15 @@ mod tests {
     #[test]
     fn repeated_keys_are_found_at_any_depth() {
         let t = text(r#"{"state":{"a":{"b":1,"c":[{"d":1,"d":2}]}},"action":{},"reward":1}"#);
-        assert_eq!(t.shape_signature(), Err("state.a.c[].d".to_string()));
+        assert_eq!(
+            t.walk(),
+            Err(WalkError::RepeatedKey("state.a.c[].d".to_string()))
+        );
         let t = text(r#"{"state":{},"action":{},"reward":1,"metadata":{"x":1,"x":1}}"#);
-        assert_eq!(t.shape_signature(), Err("metadata.x".to_string()));
+        assert_eq!(
+            t.walk(),
+            Err(WalkError::RepeatedKey("metadata.x".to_string()))
+        );
         assert!(matches!(
             ExampleText::parse(br#"{"state":{},"action":{},"reward":1,"reward":2}"#),
             Err(TextError::Shape(_))
@@ -804,7 +829,7 @@ mod tests {
 
     #[test]
     fn signatures_follow_schemas() {
-        let sig = |s: &str| text(s).shape_signature().unwrap();
+        let sig = |s: &str| text(s).walk().unwrap().0;
         let a = sig(r#"{"state":{"a":1,"l":[1,2]},"action":{},"reward":1}"#);
         assert_eq!(
             a,
@@ -830,12 +855,14 @@ mod tests {
 
     #[test]
     fn fingerprints_ignore_whitespace_only() {
-        let a = text(r#"{"state":{"a":1},"action":{"b":"x y"},"reward":1}"#).fingerprint();
-        let b = text("{\"state\": {\"a\": 1}, \"action\": {\"b\": \"x y\"}, \"reward\": 1}")
-            .fingerprint();
-        let c = text(r#"{"state":{"a":1},"action":{"b":"xy"},"reward":1}"#).fingerprint();
+        let print = |s: &str| text(s).walk().unwrap().1;
+        let a = print(r#"{"state":{"a":1},"action":{"b":"x y"},"reward":1}"#);
+        let b = print("{\"state\": {\"a\": 1}, \"action\": {\"b\": \"x y\"}, \"reward\": 1}");
+        let c = print(r#"{"state":{"a":1},"action":{"b":"xy"},"reward":1}"#);
+        let d = print(r#"{"state":{"a":1},"action":{"b":"x y"},"reward":1,"metadata":{"m":1}}"#);
         assert_eq!(a, b);
         assert_ne!(a, c);
+        assert_eq!(a, d, "metadata is not compared");
     }
 
     #[test]
@@ -848,7 +875,9 @@ mod tests {
     }
 
     #[test]
-    fn depth_counts_brackets_outside_strings() {
-        assert_eq!(max_depth(br#"{"a":[{"b":"[[[["}]}"#), 3);
+    fn nesting_past_the_limit_is_reported() {
+        let deep = format!("{}1{}", "[".repeat(200), "]".repeat(200));
+        let src = format!(r#"{{"state":{{}},"action":{{}},"reward":1,"metadata":{{"d":{deep}}}}}"#);
+        assert_eq!(text(&src).walk(), Err(WalkError::TooDeep));
     }
 }
