@@ -17,7 +17,7 @@ use crate::progress::Progress;
 use crate::prompt;
 use crate::schema::{Schema, ShapeTable};
 use crate::split::{self, Ratio, SplitSizes};
-use crate::text::{self, ExampleText, RawMap, TextError, WalkError};
+use crate::text::{self, ExampleText, TextError, WalkError};
 use crate::validate::{self, Checks, RewardRange, Warning};
 
 /// A valid example's place in the input.
@@ -377,7 +377,7 @@ fn check_bytes(
             None,
         ),
     })?;
-    let state = RawMap::parse(text.state).map_err(|e| fail(e.to_string(), None))?;
+    let state = prompt::StateText::parse(text.state).map_err(|e| fail(e.to_string(), None))?;
     let detected = Policy::detect_by(|k| state.contains_key(k));
     let policy = validate::check_policy(
         detected,
@@ -389,9 +389,7 @@ fn check_bytes(
         serde_json::from_str(text.action.get()).map_err(|e| fail(e.to_string(), detected))?;
     validate::check_action(policy, &action).map_err(|r| fail(r, detected))?;
     if options.checks.needs_prompt_fields {
-        let view =
-            prompt::StateText::parse(text.state).map_err(|e| fail(e.to_string(), detected))?;
-        prompt::check_state_fields(policy, &view).map_err(|r| fail(r, detected))?;
+        prompt::check_state_fields(policy, &state).map_err(|r| fail(r, detected))?;
     }
     let action_value = action
         .get(policy.action_key())

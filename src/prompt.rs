@@ -220,6 +220,14 @@ impl<'a> StateText<'a> {
         })
     }
 
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.groups.contains_key(key)
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.groups.keys()
+    }
+
     /// The group's members when it is an object; `Err` holds what it is instead.
     fn group(&self, key: &str) -> Option<Result<RawMap<'a>, &'a RawValue>> {
         let raw = self.groups.get(key)?;

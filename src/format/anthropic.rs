@@ -8,6 +8,7 @@
 //! The texts come from `prompt`, the same renderings the OpenAI format uses.
 
 use std::io::Write;
+use std::sync::OnceLock;
 
 use anyhow::Context;
 use serde_json::{json, Value};
@@ -39,6 +40,29 @@ pub fn new(config: &WriterConfig) -> Box<dyn FormatWriter> {
     })
 }
 
+/// `s` as JSON string contents (escaped, without the quotes).
+fn escaped(s: &str) -> String {
+    let quoted = serde_json::to_string(s).expect("a string always serializes");
+    quoted[1..quoted.len() - 1].to_string()
+}
+
+fn push_escaped(out: &mut String, s: &str) {
+    let quoted = serde_json::to_string(s).expect("a string always serializes");
+    out.push_str(&quoted[1..quoted.len() - 1]);
+}
+
+/// The escaped start of every legacy prompt of a policy: `\n\nHuman: ` and the system
+/// prompt, then the blank line before the state.
+fn escaped_prompt_head(policy: Policy) -> &'static str {
+    static HEADS: [OnceLock<String>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+    let slot = match policy {
+        Policy::Extraction => 0,
+        Policy::Retrieval => 1,
+        Policy::Consolidation => 2,
+    };
+    HEADS[slot].get_or_init(|| escaped(&format!("{HUMAN} {}\n\n", prompt::system_prompt(policy))))
+}
+
 /// A legacy line, or why the example cannot be one.
 fn legacy_line(policy: Policy, ex: &ExampleText, include_metadata: bool) -> Result<String, String> {
     let system = prompt::system_prompt(policy);
@@ -52,17 +76,20 @@ fn legacy_line(policy: Policy, ex: &ExampleText, include_metadata: bool) -> Resu
             "the rendered state contains {sep:?}, which would start a new turn of the Human/Assistant prompt"
         ));
     }
-    let prompt_text = format!("{HUMAN} {system}\n\n{user}{ASSISTANT}");
     let completion = format!(
         " {}, indicating {}.",
         prompt::render_assistant(policy, ex),
         prompt::reward_band(ex.reward_value)
     );
     let quoted = |s: &str| serde_json::to_string(s).expect("a string always serializes");
-    let mut line = String::with_capacity(prompt_text.len() + completion.len() + 256);
-    line.push_str("{\"prompt\":");
-    line.push_str(&quoted(&prompt_text));
-    line.push_str(",\"completion\":");
+    // The prompt is escaped in three parts; the fixed head (separator and system prompt)
+    // is the same on every line, so it is escaped once per policy.
+    let mut line = String::with_capacity(user.len() + completion.len() + 1024);
+    line.push_str("{\"prompt\":\"");
+    line.push_str(escaped_prompt_head(policy));
+    push_escaped(&mut line, &user);
+    line.push_str(&escaped(ASSISTANT));
+    line.push_str("\",\"completion\":");
     line.push_str(&quoted(&completion));
     if include_metadata {
         // The example's metadata, then reward and policy, which win on a name clash.
