@@ -348,6 +348,7 @@ fn export(plan: &ExportPlan, result: &mut ExportResult, progress: &Progress) -> 
     } else {
         schema::Schema::Null
     });
+    let ints_in_float_fields = Arc::new(inspection.shapes.ints_in_float_fields(&schema));
     let config = WriterConfig {
         policy,
         include_metadata: plan.include_metadata,
@@ -355,6 +356,7 @@ fn export(plan: &ExportPlan, result: &mut ExportResult, progress: &Progress) -> 
         anthropic_style: plan.anthropic_style,
         formula_escape: plan.formula_escape,
         schema,
+        ints_in_float_fields,
         created,
         input_stats: inspection.scan.stats.clone(),
         threads: plan.threads,

@@ -511,6 +511,7 @@ pub struct SpanStream<'a> {
     threads: usize,
     parts: Parts,
     progress: &'a Progress,
+    last_shape: Option<u32>,
 }
 
 /// Which optional parts of each example a format reads; the others are not parsed.
@@ -539,6 +540,7 @@ impl<'a> SpanStream<'a> {
             threads,
             parts,
             progress,
+            last_shape: None,
         }
     }
 
@@ -587,6 +589,7 @@ impl ExampleStream for SpanStream<'_> {
         // Examples already parsed into the batch are not re-read.
         if let Some((location, example)) = self.ready.pop_front() {
             self.progress.inc(1);
+            self.last_shape = None;
             buf.clear();
             let written = crate::format::jsonl::write_record(buf, &example, "nextState", true);
             return Some(written.map(|_| location).map_err(anyhow::Error::from));
@@ -595,11 +598,16 @@ impl ExampleStream for SpanStream<'_> {
         self.next += 1;
         let entry = &self.entries[id as usize];
         self.progress.inc(1);
+        self.last_shape = Some(entry.shape);
         Some(
             self.source
                 .read_span(entry.span, buf)
                 .map(|_| entry.location(self.source)),
         )
+    }
+
+    fn last_shape(&self) -> Option<u32> {
+        self.last_shape
     }
 
     fn total(&self) -> u64 {

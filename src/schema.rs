@@ -196,6 +196,14 @@ impl ShapeTable {
         id
     }
 
+    /// For each shape id: whether it has an integer where `union` has a float.
+    pub fn ints_in_float_fields(&self, union: &Schema) -> Vec<bool> {
+        self.shapes
+            .iter()
+            .map(|s| has_int_where_float(s, union))
+            .collect()
+    }
+
     /// The union of the shapes with the given ids.
     pub fn union(&self, ids: impl IntoIterator<Item = u32>) -> Schema {
         let mut used = vec![false; self.shapes.len()];
@@ -218,6 +226,18 @@ impl ShapeTable {
             }
         }
         out
+    }
+}
+
+/// Whether `shape` has an `Int` (or a list of them) where `union` says `Float`.
+fn has_int_where_float(shape: &Schema, union: &Schema) -> bool {
+    match (shape, union) {
+        (Schema::Int, Schema::Float) => true,
+        (Schema::List(a), Schema::List(b)) => has_int_where_float(a, b),
+        (Schema::Struct(fields), Schema::Struct(_)) => fields
+            .iter()
+            .any(|(k, s)| union.field(k).is_some_and(|u| has_int_where_float(s, u))),
+        _ => false,
     }
 }
 
@@ -253,6 +273,15 @@ mod tests {
         let c = Schema::of_value(&json!("high")).merge(Schema::of_value(&json!(0.5)));
         assert_eq!(c, Schema::Conflict(6));
         assert_eq!(Schema::conflict_kinds(6), "number and string");
+    }
+
+    #[test]
+    fn ints_where_the_union_has_floats_are_found() {
+        let mut t = ShapeTable::default();
+        let a = t.intern(Schema::of_value(&json!({"x": 1, "l": [1]})));
+        let b = t.intern(Schema::of_value(&json!({"x": 1.5, "l": [2]})));
+        let union = t.union([a, b]);
+        assert_eq!(t.ints_in_float_fields(&union), [true, false]);
     }
 
     #[test]

@@ -176,3 +176,31 @@ fn issue_2_dataset_objects_with_test_and_other_keys_first() {
     assert_eq!(r["stats"]["evalExamples"], 2);
     assert_eq!(r["stats"]["keptInputSplit"], true);
 }
+
+/// Issue 3, rule 5: integers in a field that also holds floats are written as floats in
+/// the huggingface split files, so load_dataset("json", data_files=...), which infers
+/// types from the first file, agrees with the card even when train holds only integers.
+#[test]
+fn issue_3_integer_rewards_in_train_load_beside_float_rewards_in_test() {
+    let wd = Workdir::new();
+    let input = examples_with(&wd, 10, |ex, i| {
+        ex["reward"] = if i < 8 {
+            Value::from(1)
+        } else {
+            Value::from(0.5)
+        };
+    });
+    wd.rlx([
+        "export",
+        &input,
+        "-o",
+        "out",
+        "--format",
+        "huggingface",
+        "--no-shuffle",
+    ])
+    .run()
+    .expect_success();
+    assert!(wd.read_string("out/train.json").contains("\"reward\":1.0"));
+    crate::consumers::check("huggingface", &wd.path("out"), &[], "int rewards in train");
+}

@@ -18,7 +18,7 @@ use crate::example::{Example, Split};
 use crate::output::OutputDir;
 use crate::schema::Schema;
 use crate::summary::ExportResult;
-use crate::text::reparse;
+use crate::text::{example_from_text, reparse};
 use crate::validate::Warning;
 
 /// A `datasets` feature type.
@@ -274,6 +274,70 @@ fn encode_at(map: &mut Map<String, Value>, path: &[String]) {
     }
 }
 
+/// Write integers in float64 fields as floats (`7` → `7.0`): the same value, but a
+/// reader inferring types from one file then sees float64 too.
+fn floats_as_declared(ex: &mut Example, fields: &[(String, Feature)]) {
+    for (name, feature) in fields {
+        match name.as_str() {
+            "state" => floats_in_map(&mut ex.state, feature),
+            "action" => floats_in_map(&mut ex.action, feature),
+            "next_state" => {
+                if let Some(m) = ex.next_state.as_mut() {
+                    floats_in_map(m, feature);
+                }
+            }
+            "metadata" => {
+                if let Some(m) = ex.metadata.as_mut() {
+                    floats_in_map(m, feature);
+                }
+            }
+            "reward" => {
+                if let Some(f) = as_float(&ex.reward) {
+                    ex.reward = f;
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn floats_in_map(map: &mut Map<String, Value>, feature: &Feature) {
+    if let Feature::Struct(fields) = feature {
+        for (k, f) in fields {
+            if let Some(v) = map.get_mut(k) {
+                floats_in_value(v, f);
+            }
+        }
+    }
+}
+
+fn floats_in_value(v: &mut Value, feature: &Feature) {
+    match (v, feature) {
+        (Value::Number(n), Feature::Value("float64")) => {
+            if let Some(f) = as_float(n) {
+                *n = f;
+            }
+        }
+        (Value::Object(m), Feature::Struct(_)) => floats_in_map(m, feature),
+        (Value::Array(items), Feature::List(inner)) => {
+            for item in items {
+                floats_in_value(item, inner);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// An integer as the same value written as a float; `None` when it already is one.
+fn as_float(n: &serde_json::Number) -> Option<serde_json::Number> {
+    let text = n.to_string();
+    if text.contains(['.', 'e', 'E']) {
+        return None;
+    }
+    let parsed: serde_json::Number = serde_json::from_str(&format!("{text}.0")).ok()?;
+    Some(parsed)
+}
+
 /// Counts bytes passing through to a writer.
 struct Counting<'a, W: Write + ?Sized> {
     inner: &'a mut W,
@@ -305,31 +369,43 @@ impl FormatWriter for HuggingFace {
             bytes: 0,
         };
         let mut written = 0;
-        if self.declared.encoded.is_empty() {
-            // Every value is declared as it is: copy the text through.
-            let mut buf = Vec::new();
-            while let Some(item) = examples.next_text(&mut buf) {
-                let location = item?;
-                let text = reparse(&location, &buf)?;
-                text.write_compact(
+        let mut buf = Vec::new();
+        while let Some(item) = examples.next_text(&mut buf) {
+            let location = item?;
+            // Most examples are copied through as text. An example with a field to
+            // encode, or an integer where the schema declares float64, is rewritten, so a
+            // reader that infers types file by file (load_dataset("json", data_files=...))
+            // gets the declared type in every split.
+            let is_rewritten = !self.declared.encoded.is_empty()
+                || examples.last_shape().is_none_or(|id| {
+                    self.config
+                        .ints_in_float_fields
+                        .get(id as usize)
+                        .copied()
+                        .unwrap_or(true)
+                });
+            let written_line = if is_rewritten {
+                let mut ex =
+                    example_from_text(&buf, self.config.include_metadata, true).map_err(|e| {
+                        anyhow::anyhow!(
+                            "{location}: the input changed while rlx was reading it ({e})"
+                        )
+                    })?;
+                encode_paths(&mut ex, &self.declared.encoded);
+                floats_as_declared(&mut ex, &self.declared.fields);
+                write_record(&mut counting, &ex, "next_state", false)
+            } else {
+                reparse(&location, &buf)?.write_compact(
                     &mut counting,
                     "next_state",
                     self.config.include_metadata,
                     false,
                 )
+            };
+            written_line
                 .and_then(|_| counting.write_all(b"\n"))
                 .with_context(|| format!("writing {relative}"))?;
-                written += 1;
-            }
-        } else {
-            while let Some(item) = examples.next_example() {
-                let (_, mut ex) = item?;
-                encode_paths(&mut ex, &self.declared.encoded);
-                write_record(&mut counting, &ex, "next_state", false)
-                    .and_then(|_| counting.write_all(b"\n"))
-                    .with_context(|| format!("writing {relative}"))?;
-                written += 1;
-            }
+            written += 1;
         }
         self.split_bytes[split as usize] = counting.bytes;
         file.finish()?;
@@ -527,7 +603,7 @@ impl HuggingFace {
             "print(ds[\"{}\"][0])\n```\n",
             hf_split_name(splits.first().map(|s| s.0).unwrap_or(Split::Train))
         );
-        y.push_str("or, file by file:\n\n```python\nds = load_dataset(\"json\", data_files={\n");
+        y.push_str("or, file by file. Without the card, `datasets` infers types from the first file, and a field that only a later split has (likely in very small exports) fails to cast; passing the declared features avoids that:\n\n```python\nimport json\nfrom datasets import Features, load_dataset\n\nfeatures = Features.from_dict(json.load(open(\"dataset_info.json\"))[\"features\"])\nds = load_dataset(\"json\", features=features, data_files={\n");
         for (split, _) in splits {
             let _ = writeln!(
                 y,
@@ -617,6 +693,23 @@ mod tests {
         );
         let g = Feature::List(Box::new(Feature::Value("string")));
         assert_eq!(feature_json(&g)["_type"], "Sequence");
+    }
+
+    #[test]
+    fn integers_in_float_fields_become_floats() {
+        let src = r#"{"state":{"x":7,"l":[1,2.5],"s":"7"},"action":{"n":3},"reward":1}"#;
+        let mut ex = example_from_text(src.as_bytes(), true, true).unwrap();
+        let schema = Schema::of_value(
+            &json!({"state": {"x": 0.5, "l": [0.5], "s": "a"}, "action": {"n": 3}, "reward": 1}),
+        );
+        let d = declare(&schema, true);
+        floats_as_declared(&mut ex, &d.fields);
+        let mut out = Vec::new();
+        write_record(&mut out, &ex, "next_state", false).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#"{"state":{"x":7.0,"l":[1.0,2.5],"s":"7"},"action":{"n":3},"reward":1.0}"#
+        );
     }
 
     #[test]

@@ -30,6 +30,11 @@ pub trait ExampleStream {
     /// The next example's input text, already validated, into `buf`: for formats that
     /// pass examples through without building `Value`s (see `text::ExampleText`).
     fn next_text(&mut self, buf: &mut Vec<u8>) -> Option<anyhow::Result<Location>>;
+    /// The shape id (see `schema::ShapeTable`) of the example `next_text` returned last,
+    /// when the stream knows it.
+    fn last_shape(&self) -> Option<u32> {
+        None
+    }
     /// How many examples this stream holds in all.
     fn total(&self) -> u64;
 }
@@ -123,6 +128,9 @@ pub struct WriterConfig {
     pub formula_escape: bool,
     /// The union schema of the examples written (for formats with `needs_schema`).
     pub schema: Arc<Schema>,
+    /// Per shape id: whether that shape has an integer where the union schema has a
+    /// float (such examples are rewritten so every reader infers the declared type).
+    pub ints_in_float_fields: Arc<Vec<bool>>,
     pub created: Timestamp,
     /// The input dataset object's `stats`, if any (its dateRange is reported).
     pub input_stats: Option<Value>,
