@@ -5,6 +5,8 @@
 //! The field table here is also what `validate` checks a state against when a format
 //! needs prompts, so a missing field is reported before any file is written.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use serde_json::value::RawValue;
@@ -262,12 +264,14 @@ pub fn check_state_fields(policy: Policy, state: &StateText) -> Result<(), Strin
             }
         };
         for field in section.fields {
-            let path = format!("state.{}.{}", section.group, field.key);
+            // Built only for a message: this loop runs for every field of every example.
+            let path = || format!("state.{}.{}", section.group, field.key);
             match group.get(field.key).filter(|v| v.get() != "null") {
                 None if field.is_optional => {}
                 None => {
                     return Err(format!(
-                        "{path} is missing; expected {} (the {} prompt shows it as \"{}\")",
+                        "{} is missing; expected {} (the {} prompt shows it as \"{}\")",
+                        path(),
                         kind_name(field.kind),
                         policy,
                         field.label
@@ -275,7 +279,8 @@ pub fn check_state_fields(policy: Policy, state: &StateText) -> Result<(), Strin
                 }
                 Some(v) if !kind_accepts(field.kind, v) => {
                     return Err(format!(
-                        "{path} is {}; expected {}",
+                        "{} is {}; expected {}",
+                        path(),
                         describe_raw(v),
                         kind_name(field.kind)
                     ))
@@ -324,11 +329,15 @@ pub fn render_user_prompt(policy: Policy, state: &StateText) -> String {
         if n > 0 {
             out.push_str("\n\n");
         }
-        let _ = write!(out, "**{}:**", section.heading);
+        out.push_str("**");
+        out.push_str(section.heading);
+        out.push_str(":**");
         let group = state.group(section.group).and_then(Result::ok);
         for field in section.fields {
             let value = group.as_ref().and_then(|g| g.get(field.key));
-            let _ = write!(out, "\n- {}: ", field.label);
+            out.push_str("\n- ");
+            out.push_str(field.label);
+            out.push_str(": ");
             match value {
                 None => out.push_str("n/a"),
                 Some(v) => render_field(&mut out, field.kind, v),
@@ -403,10 +412,27 @@ fn render_value(out: &mut String, v: &RawValue) {
 
 /// The action as pretty JSON in a fenced block, after a lead-in line.
 pub fn render_decision(policy: Policy, action: &RawValue) -> String {
+    // A log holds few distinct actions, and pretty-printing one means parsing it into a
+    // Value: remember the last renderings per thread.
+    thread_local! {
+        static RENDERED: RefCell<HashMap<(Policy, String), String>> = RefCell::new(HashMap::new());
+    }
+    let key = (policy, action.get().to_string());
+    if let Some(hit) = RENDERED.with(|c| c.borrow().get(&key).cloned()) {
+        return hit;
+    }
     let value: Value = serde_json::from_str(action.get()).unwrap_or(Value::Null);
     let pretty = serde_json::to_string_pretty(&value)
         .expect("a serde_json value always serializes: its keys are strings");
-    format!("{}\n\n```json\n{pretty}\n```", answer_lead_in(policy))
+    let rendered = format!("{}\n\n```json\n{pretty}\n```", answer_lead_in(policy));
+    RENDERED.with(|c| {
+        let mut cache = c.borrow_mut();
+        if cache.len() >= 4096 {
+            cache.clear();
+        }
+        cache.insert(key, rendered.clone());
+    });
+    rendered
 }
 
 /// The assistant message: the decision, then the expected reward with 3 decimals.
