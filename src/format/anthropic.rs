@@ -17,7 +17,6 @@ use super::{ExampleStream, FormatWriter, SplitOutcome, WriterConfig};
 use crate::cli::AnthropicStyle;
 use crate::example::{Policy, Split};
 use crate::output::OutputDir;
-use crate::parallel;
 use crate::prompt::{self, StateText};
 use crate::summary::ExportResult;
 use crate::text::{minified, reparse, ExampleText, RawMap};
@@ -170,20 +169,19 @@ impl FormatWriter for Anthropic {
         let mut outcome = SplitOutcome::default();
         let policy = self.config.policy;
         let (style, include_metadata) = (self.config.anthropic_style, self.config.include_metadata);
-        loop {
-            let batch = super::next_text_batch(examples)?;
-            if batch.is_empty() {
-                break;
-            }
-            let lines = parallel::map_ordered(&batch, self.config.threads, |(location, bytes)| {
+        let label = format_label(style);
+        super::render_then_write(
+            examples,
+            self.config.threads,
+            |location, bytes| {
                 let ex = reparse(location, bytes)?;
-                anyhow::Ok(match style {
+                Ok(match style {
                     AnthropicStyle::Legacy => legacy_line(policy, &ex, include_metadata),
                     AnthropicStyle::Bedrock => bedrock_line(policy, &ex),
                 })
-            });
-            for ((location, _), line) in batch.iter().zip(lines) {
-                match line? {
+            },
+            |location, line| {
+                match line {
                     Ok(text) => {
                         file.write_all(text.as_bytes())
                             .and_then(|_| file.write_all(b"\n"))
@@ -191,13 +189,14 @@ impl FormatWriter for Anthropic {
                         outcome.written += 1;
                     }
                     Err(reason) => outcome.dropped.push(Warning::DroppedByFormat {
-                        format: format_label(style),
+                        format: label,
                         location: location.to_string(),
                         reason,
                     }),
                 }
-            }
-        }
+                Ok(())
+            },
+        )?;
         outcome.finish_file(file, format_label(style), split)?;
         Ok(outcome)
     }

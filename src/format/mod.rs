@@ -70,6 +70,52 @@ pub fn next_text_batch(
     Ok(batch)
 }
 
+/// Render the stream's examples in parallel batches and hand each rendering, in order,
+/// to `write` on a thread of its own, so reading and rendering one batch overlap with
+/// writing the previous one. `write` gets each example's location and rendering.
+pub fn render_then_write<R: Send>(
+    examples: &mut dyn ExampleStream,
+    threads: usize,
+    render: impl Fn(&Location, &[u8]) -> anyhow::Result<R> + Sync,
+    mut write: impl FnMut(Location, R) -> anyhow::Result<()> + Send,
+) -> anyhow::Result<()> {
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<(Location, R)>>(2);
+    std::thread::scope(|scope| {
+        let writer = scope.spawn(move || -> anyhow::Result<()> {
+            for batch in receiver {
+                for (location, rendered) in batch {
+                    write(location, rendered)?;
+                }
+            }
+            Ok(())
+        });
+        let produced = (|| -> anyhow::Result<()> {
+            loop {
+                let batch = next_text_batch(examples)?;
+                if batch.is_empty() {
+                    return Ok(());
+                }
+                let rendered =
+                    crate::parallel::map_ordered(&batch, threads, |(l, bytes)| render(l, bytes));
+                let mut ready = Vec::with_capacity(batch.len());
+                for ((location, _), r) in batch.into_iter().zip(rendered) {
+                    ready.push((location, r?));
+                }
+                if sender.send(ready).is_err() {
+                    // The writer stopped on an error; it is reported below.
+                    return Ok(());
+                }
+            }
+        })();
+        drop(sender);
+        let written = match writer.join() {
+            Ok(result) => result,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        produced.and(written)
+    })
+}
+
 /// What a writer did with one split.
 #[derive(Debug, Default)]
 pub struct SplitOutcome {
