@@ -161,12 +161,6 @@ pub fn quote_cut(text: &str, quoted: bool) -> String {
     }
 }
 
-impl Example {
-    pub fn reward_f64(&self) -> f64 {
-        self.reward.as_f64().unwrap_or(f64::NAN)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -37,7 +37,6 @@ pub struct Source {
     start: u64,
     len: u64,
     pub shape: Shape,
-    pub was_gzipped: bool,
     /// Keeps the spooled copy alive (and deletes it on drop).
     _spool: Option<Spool>,
 }
@@ -154,8 +153,6 @@ pub struct ScanSummary {
     pub stats: Option<Value>,
     /// Keys of a dataset object that rlx does not use.
     pub ignored_keys: Vec<String>,
-    /// Whether the dataset object carried its own splits.
-    pub is_pre_split: bool,
 }
 
 impl Source {
@@ -172,15 +169,14 @@ impl Source {
         };
         let mut magic = [0u8; 3];
         let n = read_prefix(&mut file, &mut magic).with_context(|| format!("reading {name}"))?;
-        let (file, spool, was_gzipped) = if n >= 2 && magic[..2] == GZIP_MAGIC {
+        let (file, spool) = if n >= 2 && magic[..2] == GZIP_MAGIC {
             let tmp = gunzip_to_temp(&mut file, &name)?;
             (
                 tmp.0.reopen().context("reopening the decompressed input")?,
                 Some(tmp),
-                true,
             )
         } else {
-            (file, spool, false)
+            (file, spool)
         };
         let len = file
             .metadata()
@@ -204,7 +200,6 @@ impl Source {
             start,
             len,
             shape: Shape::JsonLines,
-            was_gzipped,
             _spool: spool,
         };
         source.shape = source.detect_shape()?;
@@ -215,12 +210,9 @@ impl Source {
         &self.name
     }
 
-    pub fn len(&self) -> u64 {
+    /// Size of the (decompressed) input in bytes.
+    pub fn byte_len(&self) -> u64 {
         self.len
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len <= self.start
     }
 
     /// Read one example's bytes into `buf`.
@@ -414,10 +406,7 @@ impl Source {
         &self,
         visit: &mut dyn FnMut(RawExample<'_>) -> anyhow::Result<()>,
     ) -> anyhow::Result<ScanSummary> {
-        let mut summary = ScanSummary {
-            is_pre_split: true,
-            ..Default::default()
-        };
+        let mut summary = ScanSummary::default();
         let mut r = ByteReader::new(self, self.start);
         r.skip_ws()?;
         r.expect(b'{', "the dataset object")?;

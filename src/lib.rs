@@ -514,18 +514,7 @@ fn write_format(
         if ids.is_empty() {
             continue;
         }
-        let parts = pipeline::Parts {
-            metadata: config.include_metadata && spec.reads.metadata,
-            rest: spec.reads.rest,
-        };
-        let mut stream = SpanStream::new(
-            source,
-            &inspection.entries,
-            ids,
-            config.threads,
-            parts,
-            progress,
-        );
+        let mut stream = SpanStream::new(source, &inspection.entries, ids, progress);
         let outcome = writer
             .write_split(split, &mut stream, dir)
             .with_context(|| format!("{}: writing the {split} split", spec.name))?;
@@ -632,17 +621,7 @@ fn validate_input(
     result.stats.total_examples = valid;
     if let (Some(model), Some(policy)) = (model, inspection.policy) {
         let all: Vec<u32> = (0..inspection.entries.len() as u32).collect();
-        let mut stream = SpanStream::new(
-            &source,
-            &inspection.entries,
-            &all,
-            thread_count(&args.common),
-            pipeline::Parts {
-                metadata: false,
-                rest: false,
-            },
-            progress,
-        );
+        let mut stream = SpanStream::new(&source, &inspection.entries, &all, progress);
         let over =
             format::openai::over_limit(&mut stream, policy, model, thread_count(&args.common))?;
         result.stats.over_limit_examples = over.len() as u64;

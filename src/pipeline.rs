@@ -1,15 +1,15 @@
 //! The passes over the input. `inspect` scans it once: each example is parsed and
 //! checked (in parallel, folded in input order) and only a small `Entry` (its position,
 //! ~32 bytes) is kept. `select` shuffles and splits entries as indices. `SpanStream`
-//! re-reads the selected examples in their final order for the format writers.
+//! re-reads the selected examples' text in their final order for the format writers.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Range;
 
 use serde_json::{Map, Value};
 
-use crate::example::{Example, Policy, Split};
+use crate::example::{Policy, Split};
 use crate::format::ExampleStream;
 use crate::input::{self, Location, Origin, ScanSummary, Shape, Source, Span};
 use crate::parallel;
@@ -127,7 +127,7 @@ pub fn inspect(
     };
     let mut arena: Vec<u8> = Vec::with_capacity(BATCH_BYTES + (1 << 16));
     let mut pending: Vec<Pending> = Vec::with_capacity(BATCH_EXAMPLES);
-    progress.start_bytes("reading", source.len());
+    progress.start_bytes("reading", source.byte_len());
     let scan = source.scan(|raw| {
         let bytes = raw.bytes.map(|b| {
             let start = arena.len();
@@ -507,19 +507,8 @@ pub struct SpanStream<'a> {
     entries: &'a [Entry],
     ids: &'a [u32],
     next: usize,
-    ready: VecDeque<(Location, Example)>,
-    threads: usize,
-    parts: Parts,
     progress: &'a Progress,
     last_shape: Option<u32>,
-}
-
-/// Which optional parts of each example a format reads; the others are not parsed.
-#[derive(Debug, Clone, Copy)]
-pub struct Parts {
-    pub metadata: bool,
-    /// nextState and the keys beyond the five known ones.
-    pub rest: bool,
 }
 
 impl<'a> SpanStream<'a> {
@@ -527,8 +516,6 @@ impl<'a> SpanStream<'a> {
         source: &'a Source,
         entries: &'a [Entry],
         ids: &'a [u32],
-        threads: usize,
-        parts: Parts,
         progress: &'a Progress,
     ) -> SpanStream<'a> {
         SpanStream {
@@ -536,64 +523,14 @@ impl<'a> SpanStream<'a> {
             entries,
             ids,
             next: 0,
-            ready: VecDeque::new(),
-            threads,
-            parts,
             progress,
             last_shape: None,
         }
     }
-
-    fn refill(&mut self) -> anyhow::Result<()> {
-        let end = (self.next + 1024).min(self.ids.len());
-        let batch = &self.ids[self.next..end];
-        self.next = end;
-        let mut arena = Vec::new();
-        let mut items = Vec::with_capacity(batch.len());
-        let mut buf = Vec::new();
-        for &id in batch {
-            let e = &self.entries[id as usize];
-            self.source.read_span(e.span, &mut buf)?;
-            let start = arena.len();
-            arena.extend_from_slice(&buf);
-            items.push((e.location(self.source), start..arena.len()));
-        }
-        let parts = self.parts;
-        let parsed = parallel::map_ordered(&items, self.threads, |(_, r)| {
-            text::example_from_text(&arena[r.clone()], parts.metadata, parts.rest)
-        });
-        for ((location, _), result) in items.into_iter().zip(parsed) {
-            let example = result.map_err(|e| {
-                anyhow::anyhow!("{location}: the input changed while rlx was reading it ({e})")
-            })?;
-            self.ready.push_back((location, example));
-        }
-        Ok(())
-    }
 }
 
 impl ExampleStream for SpanStream<'_> {
-    fn next_example(&mut self) -> Option<anyhow::Result<(Location, Example)>> {
-        if self.ready.is_empty() && self.next < self.ids.len() {
-            if let Err(e) = self.refill() {
-                self.next = self.ids.len();
-                return Some(Err(e));
-            }
-        }
-        let item = self.ready.pop_front()?;
-        self.progress.inc(1);
-        Some(Ok(item))
-    }
-
     fn next_text(&mut self, buf: &mut Vec<u8>) -> Option<anyhow::Result<Location>> {
-        // Examples already parsed into the batch are not re-read.
-        if let Some((location, example)) = self.ready.pop_front() {
-            self.progress.inc(1);
-            self.last_shape = None;
-            buf.clear();
-            let written = crate::format::jsonl::write_record(buf, &example, "nextState", true);
-            return Some(written.map(|_| location).map_err(anyhow::Error::from));
-        }
         let &id = self.ids.get(self.next)?;
         self.next += 1;
         let entry = &self.entries[id as usize];
@@ -608,10 +545,6 @@ impl ExampleStream for SpanStream<'_> {
 
     fn last_shape(&self) -> Option<u32> {
         self.last_shape
-    }
-
-    fn total(&self) -> u64 {
-        self.ids.len() as u64
     }
 }
 

@@ -21,10 +21,6 @@ pub struct Ratio {
 impl Ratio {
     pub const ZERO: Ratio = Ratio { num: 0, den: 1 };
 
-    pub fn as_f64(self) -> f64 {
-        self.num as f64 / self.den as f64
-    }
-
     /// `self + other`, exactly.
     pub fn plus(self, other: Ratio) -> Ratio {
         let den = self.den.max(other.den);

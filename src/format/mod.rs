@@ -9,10 +9,9 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::cli::AnthropicStyle;
-use crate::example::{Example, Policy, Split};
+use crate::example::{Policy, Split};
 use crate::input::Location;
 use crate::output::OutputDir;
-pub use crate::pipeline::Parts;
 use crate::schema::Schema;
 use crate::summary::{ExportResult, Timestamp};
 use crate::tokens::Model;
@@ -24,36 +23,21 @@ pub mod huggingface;
 pub mod jsonl;
 pub mod openai;
 
-/// Examples handed to a writer one at a time, in their final order.
+/// Examples handed to a writer one at a time, in their final order, as the text they
+/// have in the input (already validated by the scan): writers parse only what they use,
+/// with `text::ExampleText`.
 pub trait ExampleStream {
-    fn next_example(&mut self) -> Option<anyhow::Result<(Location, Example)>>;
-    /// The next example's input text, already validated, into `buf`: for formats that
-    /// pass examples through without building `Value`s (see `text::ExampleText`).
+    /// The next example's text into `buf`, and where it is in the input.
     fn next_text(&mut self, buf: &mut Vec<u8>) -> Option<anyhow::Result<Location>>;
     /// The shape id (see `schema::ShapeTable`) of the example `next_text` returned last,
     /// when the stream knows it.
     fn last_shape(&self) -> Option<u32> {
         None
     }
-    /// How many examples this stream holds in all.
-    fn total(&self) -> u64;
 }
 
 /// Examples a writer renders per parallel batch.
 const BATCH: usize = 2048;
-
-/// Pull up to `BATCH` examples from the stream, for writers that render in parallel
-/// and then write in order.
-pub fn next_batch(examples: &mut dyn ExampleStream) -> anyhow::Result<Vec<(Location, Example)>> {
-    let mut batch = Vec::with_capacity(BATCH);
-    while batch.len() < BATCH {
-        match examples.next_example() {
-            Some(item) => batch.push(item?),
-            None => break,
-        }
-    }
-    Ok(batch)
-}
 
 /// Pull up to `BATCH` examples' texts from the stream (see `ExampleStream::next_text`).
 pub fn next_text_batch(
@@ -205,9 +189,6 @@ pub struct FormatSpec {
     pub needs_prompts: bool,
     /// Needs the union schema before writing.
     pub needs_schema: bool,
-    /// Which optional parts of each example it reads from `next_example` (state,
-    /// action and reward always); the others are not parsed.
-    pub reads: Parts,
     pub new: fn(&WriterConfig) -> Box<dyn FormatWriter>,
 }
 
@@ -217,10 +198,6 @@ pub const TABLE: &[FormatSpec] = &[
         format: Format::Huggingface,
         name: "huggingface",
         about: "datasets-ready JSON Lines splits with a dataset card declaring the schema",
-        reads: Parts {
-            metadata: true,
-            rest: true,
-        },
         words: &["huggingface", "hf"],
         endings: &[],
         needs_prompts: false,
@@ -231,10 +208,6 @@ pub const TABLE: &[FormatSpec] = &[
         format: Format::Openai,
         name: "openai",
         about: "chat fine-tuning JSONL with exact token counts",
-        reads: Parts {
-            metadata: false,
-            rest: false,
-        },
         words: &["openai", "gpt"],
         endings: &[],
         needs_prompts: true,
@@ -245,10 +218,6 @@ pub const TABLE: &[FormatSpec] = &[
         format: Format::Anthropic,
         name: "anthropic",
         about: "Claude prompt/completion (or Bedrock) JSONL",
-        reads: Parts {
-            metadata: true,
-            rest: false,
-        },
         words: &["anthropic", "claude"],
         endings: &[],
         needs_prompts: true,
@@ -259,10 +228,6 @@ pub const TABLE: &[FormatSpec] = &[
         format: Format::Csv,
         name: "csv",
         about: "flattened CSV with a data dictionary and an analysis script",
-        reads: Parts {
-            metadata: true,
-            rest: true,
-        },
         words: &[],
         endings: &[".csv"],
         needs_prompts: false,
@@ -273,10 +238,6 @@ pub const TABLE: &[FormatSpec] = &[
         format: Format::Jsonl,
         name: "jsonl",
         about: "one example per line, as in the input",
-        reads: Parts {
-            metadata: true,
-            rest: true,
-        },
         words: &[],
         endings: &[".jsonl", ".ndjson"],
         needs_prompts: false,
