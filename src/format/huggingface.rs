@@ -12,7 +12,6 @@ use std::io::Write;
 use anyhow::Context;
 use serde_json::{json, Map, Value};
 
-use super::jsonl::write_record;
 use super::{ExampleStream, FormatWriter, SplitOutcome, WriterConfig};
 use crate::example::{Example, Split};
 use crate::output::OutputDir;
@@ -336,6 +335,40 @@ fn as_float(n: &serde_json::Number) -> Option<serde_json::Number> {
     }
     let parsed: serde_json::Number = serde_json::from_str(&format!("{text}.0")).ok()?;
     Some(parsed)
+}
+
+/// Write a rewritten example as one compact JSON object (no newline), keys in the order
+/// every line has: state, action, reward, `next_state_key`, metadata, then (with
+/// `with_extra`) the input's other keys.
+pub fn write_record(
+    w: &mut dyn Write,
+    ex: &Example,
+    next_state_key: &str,
+    with_extra: bool,
+) -> std::io::Result<()> {
+    w.write_all(b"{\"state\":")?;
+    serde_json::to_writer(&mut *w, &ex.state)?;
+    w.write_all(b",\"action\":")?;
+    serde_json::to_writer(&mut *w, &ex.action)?;
+    w.write_all(b",\"reward\":")?;
+    serde_json::to_writer(&mut *w, &ex.reward)?;
+    if let Some(ns) = &ex.next_state {
+        write!(w, ",\"{next_state_key}\":")?;
+        serde_json::to_writer(&mut *w, ns)?;
+    }
+    if let Some(m) = &ex.metadata {
+        w.write_all(b",\"metadata\":")?;
+        serde_json::to_writer(&mut *w, m)?;
+    }
+    if with_extra {
+        for (k, v) in &ex.extra {
+            w.write_all(b",")?;
+            serde_json::to_writer(&mut *w, k)?;
+            w.write_all(b":")?;
+            serde_json::to_writer(&mut *w, v)?;
+        }
+    }
+    w.write_all(b"}")
 }
 
 /// Counts bytes passing through to a writer.

@@ -2,12 +2,12 @@
 //! README. One compact object per line, keys in the order state, action, reward,
 //! nextState, metadata, then any other keys the input had; numbers as written.
 
-use std::io::{self, Write};
+use std::io::Write;
 
 use anyhow::Context;
 
 use super::{ExampleStream, FormatWriter, SplitOutcome, WriterConfig};
-use crate::example::{Example, Split};
+use crate::example::Split;
 use crate::output::OutputDir;
 use crate::summary::ExportResult;
 use crate::text::reparse;
@@ -26,39 +26,6 @@ pub fn new(config: &WriterConfig) -> Box<dyn FormatWriter> {
 /// The file a split is written to.
 pub fn file_name(split: Split) -> String {
     format!("{}.jsonl", split.name())
-}
-
-/// Write `ex` as one compact JSON object (no newline). `next_state_key` is `nextState`
-/// here and `next_state` for HuggingFace; `with_extra` adds the input's other keys.
-pub fn write_record(
-    w: &mut dyn Write,
-    ex: &Example,
-    next_state_key: &str,
-    with_extra: bool,
-) -> io::Result<()> {
-    w.write_all(b"{\"state\":")?;
-    serde_json::to_writer(&mut *w, &ex.state)?;
-    w.write_all(b",\"action\":")?;
-    serde_json::to_writer(&mut *w, &ex.action)?;
-    w.write_all(b",\"reward\":")?;
-    serde_json::to_writer(&mut *w, &ex.reward)?;
-    if let Some(ns) = &ex.next_state {
-        write!(w, ",\"{next_state_key}\":")?;
-        serde_json::to_writer(&mut *w, ns)?;
-    }
-    if let Some(m) = &ex.metadata {
-        w.write_all(b",\"metadata\":")?;
-        serde_json::to_writer(&mut *w, m)?;
-    }
-    if with_extra {
-        for (k, v) in &ex.extra {
-            w.write_all(b",")?;
-            serde_json::to_writer(&mut *w, k)?;
-            w.write_all(b":")?;
-            serde_json::to_writer(&mut *w, v)?;
-        }
-    }
-    w.write_all(b"}")
 }
 
 impl FormatWriter for Jsonl {
