@@ -12,24 +12,71 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use signal_hook::consts::{SIGINT, SIGTERM};
 
-fn registry() -> &'static Mutex<Vec<PathBuf>> {
-    static PATHS: OnceLock<Mutex<Vec<PathBuf>>> = OnceLock::new();
-    PATHS.get_or_init(|| Mutex::new(Vec::new()))
+/// The paths to remove on interrupt, and the export already moved into place (if any),
+/// so the interrupt message says what is there.
+#[derive(Default)]
+pub struct Registry {
+    paths: Vec<PathBuf>,
+    landed: Option<PathBuf>,
 }
 
-fn paths() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+impl Registry {
+    /// Remove `path` (a file or a directory) if the process is interrupted.
+    pub fn register(&mut self, path: &Path) {
+        self.paths.push(path.to_path_buf());
+    }
+
+    /// `path` is finished with (moved into place, or removed by its owner).
+    pub fn unregister(&mut self, path: &Path) {
+        self.paths.retain(|p| p != path);
+    }
+
+    /// The export is in place at `target`: an interrupt from now on removes nothing of it.
+    pub fn landed(&mut self, target: &Path) {
+        self.landed = Some(target.to_path_buf());
+    }
+
+    fn remove_all_and_exit(&mut self) -> ! {
+        for p in &self.paths {
+            if p.is_dir() {
+                let _ = fs::remove_dir_all(p);
+            } else {
+                let _ = fs::remove_file(p);
+            }
+        }
+        match &self.landed {
+            Some(t) => eprintln!(
+                "error: interrupted after the export was complete; {} is in place",
+                t.display()
+            ),
+            None => eprintln!("error: interrupted; nothing was written"),
+        }
+        std::process::exit(130);
+    }
+}
+
+fn registry() -> &'static Mutex<Registry> {
+    static REGISTRY: OnceLock<Mutex<Registry>> = OnceLock::new();
+    REGISTRY.get_or_init(|| Mutex::new(Registry::default()))
+}
+
+/// Run `f` with the registry locked. An interrupt arriving meanwhile waits until `f` is
+/// done, so a path is never on disk unregistered, and a commit (check, swap, unregister)
+/// never stops halfway with the old directory moved aside.
+pub fn locked<R>(f: impl FnOnce(&mut Registry) -> R) -> R {
     // A poisoned lock only means another thread panicked; the list is still usable.
-    registry().lock().unwrap_or_else(|e| e.into_inner())
+    let mut guard = registry().lock().unwrap_or_else(|e| e.into_inner());
+    f(&mut guard)
 }
 
 /// Remove `path` (a file or a directory) if the process is interrupted.
 pub fn register(path: &Path) {
-    paths().push(path.to_path_buf());
+    locked(|r| r.register(path));
 }
 
 /// `path` is finished with (moved into place, or removed by its owner).
 pub fn unregister(path: &Path) {
-    paths().retain(|p| p != path);
+    locked(|r| r.unregister(path));
 }
 
 fn flag() -> &'static Arc<AtomicBool> {
@@ -44,15 +91,14 @@ pub fn is_interrupted() -> bool {
 
 /// Remove every registered path and exit with 130 (128 + SIGINT), as shells expect.
 pub fn remove_all_and_exit() -> ! {
-    for p in paths().iter() {
-        if p.is_dir() {
-            let _ = fs::remove_dir_all(p);
-        } else {
-            let _ = fs::remove_file(p);
-        }
+    locked(|r| r.remove_all_and_exit())
+}
+
+/// Inside `locked`: if an interrupt has arrived, clean up and exit now.
+pub fn exit_if_interrupted(registry: &mut Registry) {
+    if is_interrupted() {
+        registry.remove_all_and_exit();
     }
-    eprintln!("error: interrupted; nothing was written");
-    std::process::exit(130);
 }
 
 /// Install the handlers, once per process.

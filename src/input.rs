@@ -46,10 +46,14 @@ struct Spool(tempfile::NamedTempFile);
 
 impl Spool {
     fn new(what: &str) -> anyhow::Result<Spool> {
-        let tmp = tempfile::NamedTempFile::new()
-            .with_context(|| format!("creating a temporary file to {what}"))?;
-        crate::cleanup::register(tmp.path());
-        Ok(Spool(tmp))
+        // Created and registered under the cleanup lock, so an interrupt cannot leave
+        // it behind unregistered.
+        crate::cleanup::locked(|registry| {
+            let tmp = tempfile::NamedTempFile::new()
+                .with_context(|| format!("creating a temporary file to {what}"))?;
+            registry.register(tmp.path());
+            Ok(Spool(tmp))
+        })
     }
 }
 

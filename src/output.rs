@@ -95,26 +95,36 @@ impl Staging {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        let created_parent = create_parents(&parent)?;
-        let temp = tempfile::Builder::new()
-            .prefix(&format!(".{name}.rlx-tmp-"))
-            .tempdir_in(&parent)
-            .map_err(|e| {
-                OutputError(format!(
-                    "cannot create a directory in {}: {e}; expected a writable parent directory for {shown}",
-                    parent.display()
-                ))
-            });
-        let temp = match temp {
-            Ok(t) => t,
-            Err(e) => {
-                if let Some(p) = &created_parent {
-                    let _ = fs::remove_dir_all(p);
-                }
-                return Err(e.into());
+        // Created and registered under the cleanup lock: an interrupt never finds them
+        // on disk but not yet registered.
+        let (created_parent, temp) = cleanup::locked(|registry| {
+            let created_parent = create_parents(&parent)?;
+            if let Some(p) = &created_parent {
+                registry.register(p);
             }
-        };
-        cleanup::register(temp.path());
+            let temp = tempfile::Builder::new()
+                .prefix(&format!(".{name}.rlx-tmp-"))
+                .tempdir_in(&parent)
+                .map_err(|e| {
+                    OutputError(format!(
+                        "cannot create a directory in {}: {e}; expected a writable parent directory for {shown}",
+                        parent.display()
+                    ))
+                });
+            match temp {
+                Ok(t) => {
+                    registry.register(t.path());
+                    Ok((created_parent, t))
+                }
+                Err(e) => {
+                    if let Some(p) = &created_parent {
+                        registry.unregister(p);
+                        let _ = fs::remove_dir_all(p);
+                    }
+                    Err(anyhow::Error::new(e))
+                }
+            }
+        })?;
         let dir = OutputDir {
             inner: Arc::new(Inner {
                 root: temp.path().to_path_buf(),
@@ -143,18 +153,24 @@ impl Staging {
             .temp
             .take()
             .expect("commit consumes the staging, so the temp dir is still owned");
-        if cleanup::is_interrupted() {
-            drop(temp);
-            cleanup::remove_all_and_exit();
-        }
-        let staged = temp.keep();
-        let result = self.swap_into_place(&staged);
-        cleanup::unregister(&staged);
-        if let Err(e) = result {
-            let _ = fs::remove_dir_all(&staged);
-            return Err(e);
-        }
-        self.created_parent = None;
+        // The check, the swap and the bookkeeping happen under the cleanup lock, so an
+        // interrupt either stops the export before the swap or waits until it is done;
+        // it never finds the old directory moved aside and the new one not yet in place.
+        cleanup::locked(|registry| {
+            cleanup::exit_if_interrupted(registry);
+            let staged = temp.keep();
+            let result = self.swap_into_place(&staged);
+            registry.unregister(&staged);
+            if let Err(e) = result {
+                let _ = fs::remove_dir_all(&staged);
+                return Err(e);
+            }
+            if let Some(p) = self.created_parent.take() {
+                registry.unregister(&p);
+            }
+            registry.landed(&self.target);
+            Ok(())
+        })?;
         let mut files = lock(&self.dir.inner.files).clone();
         files.sort_by(|a, b| a.relative.cmp(&b.relative));
         Ok(files)
@@ -205,6 +221,7 @@ impl Drop for Staging {
             drop(temp);
         }
         if let Some(p) = &self.created_parent {
+            cleanup::unregister(p);
             let _ = fs::remove_dir_all(p);
         }
     }

@@ -917,8 +917,21 @@ fn interrupt_while_reading_stdin(wd: &Workdir, signal: &str, extra: &[&str]) -> 
         .status()
         .expect("running kill");
     assert!(status.success(), "kill {signal} failed");
+    // stdin stays open until rlx has exited: closing it first would let the export run
+    // to its end, racing the signal, on a loaded machine.
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("waiting for rlx") {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            panic!("rlx did not exit within 20 s of kill {signal}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
     drop(stdin);
-    child.wait().expect("waiting for rlx").code()
+    status.code()
 }
 
 #[test]
