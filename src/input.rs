@@ -4,7 +4,7 @@
 //!
 //! Reading is two-phase so that nothing holds the whole dataset: `scan` walks the file
 //! once and yields every example's `Span` (offset, length, line); later passes re-read
-//! single spans with `read_span`. Only one example's bytes are in memory at a time.
+//! spans with `read_span`, a batch of examples at a time, never the whole file.
 
 use std::fmt;
 use std::fs::File;
@@ -219,9 +219,8 @@ impl Source {
         self.len
     }
 
-    /// Read one example's bytes into `buf`.
-    pub fn read_span(&self, span: Span, buf: &mut Vec<u8>) -> anyhow::Result<()> {
-        buf.resize(span.len as usize, 0);
+    /// Read one example's bytes into `buf`, which has exactly the span's length.
+    pub fn read_span(&self, span: Span, buf: &mut [u8]) -> anyhow::Result<()> {
         self.file
             .read_exact_at(buf, span.offset)
             .with_context(|| format!("re-reading {} at byte {}", self.name, span.offset))

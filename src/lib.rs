@@ -514,7 +514,8 @@ fn write_format(
         if ids.is_empty() {
             continue;
         }
-        let mut stream = SpanStream::new(source, &inspection.entries, ids, progress);
+        let mut stream =
+            SpanStream::new(source, &inspection.entries, ids, progress, config.threads);
         let outcome = writer
             .write_split(split, &mut stream, dir)
             .with_context(|| format!("{}: writing the {split} split", spec.name))?;
@@ -621,7 +622,8 @@ fn validate_input(
     result.stats.total_examples = valid;
     if let (Some(model), Some(policy)) = (model, inspection.policy) {
         let all: Vec<u32> = (0..inspection.entries.len() as u32).collect();
-        let mut stream = SpanStream::new(&source, &inspection.entries, &all, progress);
+        let threads = thread_count(&args.common);
+        let mut stream = SpanStream::new(&source, &inspection.entries, &all, progress, threads);
         let over =
             format::openai::over_limit(&mut stream, policy, model, thread_count(&args.common))?;
         result.stats.over_limit_examples = over.len() as u64;

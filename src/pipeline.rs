@@ -3,21 +3,20 @@
 //! ~32 bytes) is kept. `select` shuffles and splits entries as indices. `SpanStream`
 //! re-reads the selected examples' text in their final order for the format writers.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Range;
 
-use serde_json::{Map, Value};
-
 use crate::example::{Policy, Split};
-use crate::format::ExampleStream;
+use crate::format::{Batch, ExampleStream, BATCH};
 use crate::input::{self, Location, Origin, ScanSummary, Shape, Source, Span};
 use crate::parallel;
 use crate::progress::Progress;
 use crate::prompt;
 use crate::schema::{Schema, ShapeTable};
 use crate::split::{self, Ratio, SplitSizes};
-use crate::text::{self, ExampleText, TextError, WalkError};
+use crate::text::{self, ExampleText, RawMap, TextError, WalkError};
 use crate::validate::{self, Checks, RewardRange, Warning};
 
 /// A valid example's place in the input.
@@ -28,6 +27,53 @@ pub struct Entry {
     pub index: u32,
     pub shape: u32,
     pub origin: Origin,
+    pub form: Form,
+}
+
+/// What the scan learned about an example's text that lets a writer copy it through
+/// instead of rewriting it: whether it is already in compact form (see
+/// `ExampleText::walk`) and which optional parts it has.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Form(u8);
+
+impl Form {
+    const COMPACT: u8 = 1;
+    const NEXT_STATE: u8 = 2;
+    const METADATA: u8 = 4;
+    const EXTRA: u8 = 8;
+
+    pub fn of(text: &ExampleText, is_compact: bool) -> Form {
+        let mut bits = 0;
+        for (is_set, bit) in [
+            (is_compact, Form::COMPACT),
+            (text.next_state.is_some(), Form::NEXT_STATE),
+            (text.metadata.is_some(), Form::METADATA),
+            (!text.extra.is_empty(), Form::EXTRA),
+        ] {
+            if is_set {
+                bits |= bit;
+            }
+        }
+        Form(bits)
+    }
+
+    /// The text is exactly `write_compact` of itself with nextState, metadata and the
+    /// other keys included.
+    pub fn is_compact(self) -> bool {
+        self.0 & Form::COMPACT != 0
+    }
+
+    pub fn has_next_state(self) -> bool {
+        self.0 & Form::NEXT_STATE != 0
+    }
+
+    pub fn has_metadata(self) -> bool {
+        self.0 & Form::METADATA != 0
+    }
+
+    pub fn has_extra(self) -> bool {
+        self.0 & Form::EXTRA != 0
+    }
 }
 
 impl Entry {
@@ -95,6 +141,7 @@ struct Facts {
     reward: f64,
     print: u64,
     shape: Option<u64>,
+    form: Form,
     action_value: Option<String>,
 }
 
@@ -278,6 +325,7 @@ impl Fold {
                 index: p.location.index as u32,
                 shape,
                 origin: p.location.origin,
+                form: facts.form,
             });
         }
         Ok(())
@@ -363,7 +411,7 @@ fn check_bytes(
         }
     }
     let fail = |reason: String, detected: Option<Policy>| (location.clone(), reason, detected);
-    let (signature, print) = text.walk().map_err(|e| match e {
+    let walked = text.walk(bytes).map_err(|e| match e {
         WalkError::RepeatedKey(path) => fail(
             format!("{path} appears twice in one object; expected each key once (datasets and strict JSON readers reject repeated keys)"),
             None,
@@ -385,21 +433,22 @@ fn check_bytes(
         &options.checks,
     )
     .map_err(|r| fail(r, detected))?;
-    let action: Map<String, Value> =
-        serde_json::from_str(text.action.get()).map_err(|e| fail(e.to_string(), detected))?;
+    let action = RawMap::parse(text.action).map_err(|e| fail(e.to_string(), detected))?;
     validate::check_action(policy, &action).map_err(|r| fail(r, detected))?;
     if options.checks.needs_prompt_fields {
         prompt::check_state_fields(policy, &state).map_err(|r| fail(r, detected))?;
     }
     let action_value = action
         .get(policy.action_key())
-        .and_then(|v| v.as_str())
-        .map(str::to_string);
+        .filter(|v| v.get().starts_with('"'))
+        .and_then(text::string_of)
+        .map(Cow::into_owned);
     Ok(Facts {
         policy,
         reward: text.reward_value,
-        print,
-        shape: options.collect_shapes.then_some(signature),
+        print: walked.print,
+        shape: options.collect_shapes.then_some(walked.shape),
+        form: Form::of(&text, walked.is_compact),
         action_value,
     })
 }
@@ -501,14 +550,16 @@ pub fn select(entries: &[Entry], shape: Shape, options: &SelectOptions) -> Selec
     sel
 }
 
-/// Re-reads selected examples in order, parsing a batch at a time in parallel.
+/// Re-reads the selected examples' texts in order, a batch at a time, with the reads of
+/// each batch spread over the threads (the file is read at positions, so they do not
+/// contend).
 pub struct SpanStream<'a> {
     source: &'a Source,
     entries: &'a [Entry],
     ids: &'a [u32],
     next: usize,
     progress: &'a Progress,
-    last_shape: Option<u32>,
+    threads: usize,
 }
 
 impl<'a> SpanStream<'a> {
@@ -517,6 +568,7 @@ impl<'a> SpanStream<'a> {
         entries: &'a [Entry],
         ids: &'a [u32],
         progress: &'a Progress,
+        threads: usize,
     ) -> SpanStream<'a> {
         SpanStream {
             source,
@@ -524,27 +576,70 @@ impl<'a> SpanStream<'a> {
             ids,
             next: 0,
             progress,
-            last_shape: None,
+            threads: threads.max(1),
         }
+    }
+
+    fn read_batch(&self, ids: &[u32]) -> anyhow::Result<Batch> {
+        let entries: Vec<&Entry> = ids.iter().map(|&id| &self.entries[id as usize]).collect();
+        let total: usize = entries.iter().map(|e| e.span.len as usize).sum();
+        let mut bytes = vec![0u8; total];
+        let mut items = Vec::with_capacity(entries.len());
+        let mut at = 0;
+        for e in &entries {
+            let len = e.span.len as usize;
+            items.push((e.location(self.source), Some(e.shape), e.form, at..at + len));
+            at += len;
+        }
+        // Cut the buffer into one run of whole examples per thread.
+        let per_thread = entries.len().div_ceil(self.threads).max(1);
+        let mut runs: Vec<(&[&Entry], &mut [u8])> = Vec::new();
+        let mut rest: &mut [u8] = &mut bytes;
+        for chunk in entries.chunks(per_thread) {
+            let len: usize = chunk.iter().map(|e| e.span.len as usize).sum();
+            let (run, tail) = rest.split_at_mut(len);
+            runs.push((chunk, run));
+            rest = tail;
+        }
+        let read_run = |(chunk, mut buf): (&[&Entry], &mut [u8])| -> anyhow::Result<()> {
+            for e in chunk {
+                let (this, tail) = buf.split_at_mut(e.span.len as usize);
+                self.source.read_span(e.span, this)?;
+                buf = tail;
+            }
+            Ok(())
+        };
+        if runs.len() <= 1 || entries.len() < 64 {
+            runs.into_iter().try_for_each(read_run)?;
+        } else {
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = runs
+                    .into_iter()
+                    .map(|run| scope.spawn(move || read_run(run)))
+                    .collect();
+                handles.into_iter().try_for_each(|h| match h.join() {
+                    Ok(result) => result,
+                    Err(panic) => std::panic::resume_unwind(panic),
+                })
+            })?;
+        }
+        Ok(Batch::from_parts(bytes, items))
     }
 }
 
 impl ExampleStream for SpanStream<'_> {
-    fn next_text(&mut self, buf: &mut Vec<u8>) -> Option<anyhow::Result<Location>> {
-        let &id = self.ids.get(self.next)?;
-        self.next += 1;
-        let entry = &self.entries[id as usize];
-        self.progress.inc(1);
-        self.last_shape = Some(entry.shape);
-        Some(
-            self.source
-                .read_span(entry.span, buf)
-                .map(|_| entry.location(self.source)),
-        )
+    fn next_batch(&mut self) -> Option<anyhow::Result<Batch>> {
+        if self.next >= self.ids.len() {
+            return None;
+        }
+        let end = (self.next + BATCH).min(self.ids.len());
+        let ids = &self.ids[self.next..end];
+        self.next = end;
+        Some(self.read_batch(ids))
     }
 
-    fn last_shape(&self) -> Option<u32> {
-        self.last_shape
+    fn progress(&self) -> Progress {
+        self.progress.clone()
     }
 }
 
@@ -565,6 +660,7 @@ mod tests {
                 index: i as u32,
                 shape: 0,
                 origin: *o,
+                form: Form::default(),
             })
             .collect()
     }

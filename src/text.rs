@@ -228,20 +228,20 @@ impl<'a> ExampleText<'a> {
         Schema::Struct(fields)
     }
 
-    /// One walk over every part of the example, with no allocation but for repeated-key
-    /// checks: the shape signature (examples with equal signatures have equal `schema()`s,
-    /// up to hash collisions, so the schema is built once per distinct shape) and the
-    /// fingerprint of state, action and reward (their content: whitespace and string
-    /// escapes do not matter, key order and number spelling do) for duplicate detection.
-    /// Fails on a key repeated in one object anywhere, or on nesting past the limit.
-    pub fn walk(&self) -> Result<(u64, u64), WalkError> {
+    /// One walk over every part of the example, with no allocation but for keys with
+    /// escapes: the shape signature (examples with equal signatures have equal
+    /// `schema()`s, up to hash collisions, so the schema is built once per distinct
+    /// shape), the fingerprint of state, action and reward (their content: whitespace
+    /// and string escapes do not matter, key order and number spelling do) for duplicate
+    /// detection, and whether `bytes` (the example's text) is already its own compact
+    /// form. Fails on a key repeated in one object anywhere, or on nesting past the limit.
+    pub fn walk(&self, bytes: &[u8]) -> Result<Walked, WalkError> {
         let mut shape = FxHasher::default();
         let mut print = FxHasher::default();
+        let mut is_spaced = false;
         let mut part = |name: &str, raw: &RawValue, is_compared: bool| -> Result<(), WalkError> {
-            let w = walk_of(raw).map_err(|e| match e {
-                WalkError::RepeatedKey(path) => WalkError::RepeatedKey(format!("{name}{path}")),
-                other => other,
-            })?;
+            let (w, spaced) = walk_of(raw).map_err(|e| nested(name, e))?;
+            is_spaced |= spaced;
             shape.write(name.as_bytes());
             shape.write_u64(w.shape);
             if is_compared {
@@ -261,7 +261,47 @@ impl<'a> ExampleText<'a> {
         for (k, v) in &self.extra {
             part(k, v, false)?;
         }
-        Ok((shape.finish(), print.finish()))
+        Ok(Walked {
+            shape: shape.finish(),
+            print: print.finish(),
+            is_compact: !is_spaced && self.is_laid_out_compactly(bytes),
+        })
+    }
+
+    /// Whether `bytes` hold the members in the order `write_compact` writes them
+    /// (state, action, reward, nextState, metadata, then the rest), each key written
+    /// plainly, with nothing between them but `,` and `:`. The values' own whitespace
+    /// is the walk's business.
+    fn is_laid_out_compactly(&self, bytes: &[u8]) -> bool {
+        let mut members: Vec<(&str, &RawValue)> = vec![
+            ("state", self.state),
+            ("action", self.action),
+            ("reward", self.reward),
+        ];
+        members.extend(self.next_state.map(|v| ("nextState", v)));
+        members.extend(self.metadata.map(|v| ("metadata", v)));
+        members.extend(self.extra.iter().map(|(k, v)| (k.as_ref(), *v)));
+        let base = bytes.as_ptr() as usize;
+        let mut at = 0;
+        for (i, (key, value)) in members.iter().enumerate() {
+            let head = if i == 0 { "{\"" } else { ",\"" };
+            let text = value.get();
+            let Some(offset) = (text.as_ptr() as usize).checked_sub(base) else {
+                return false;
+            };
+            let expected = [head.as_bytes(), key.as_bytes(), b"\":"];
+            for piece in expected {
+                if bytes.get(at..at + piece.len()) != Some(piece) {
+                    return false;
+                }
+                at += piece.len();
+            }
+            if offset != at {
+                return false;
+            }
+            at += text.len();
+        }
+        bytes.len() == at + 1 && bytes[at] == b'}'
     }
 
     /// Write the example as one compact object with keys in the order state, action,
@@ -504,6 +544,16 @@ pub fn find_lone_surrogate(bytes: &[u8]) -> Option<usize> {
     None
 }
 
+/// What the walk over a whole example learns (see `ExampleText::walk`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Walked {
+    pub shape: u64,
+    pub print: u64,
+    /// The text is exactly what `write_compact` would write for it (with nextState
+    /// under its own name, metadata and the other keys included).
+    pub is_compact: bool,
+}
+
 /// What one walk over a value learns: its shape signature and a hash of its content.
 #[derive(Debug, Clone, Copy)]
 struct Walk {
@@ -519,40 +569,9 @@ pub enum WalkError {
     TooDeep,
 }
 
-const RECURSION_MESSAGE: &str = "recursion limit exceeded";
-
-fn walk_of(raw: &RawValue) -> Result<Walk, WalkError> {
-    serde_json::from_str::<WalkOf>(raw.get())
-        .map(|w| w.0)
-        .map_err(|e| {
-            let message = e.to_string();
-            if message.contains(RECURSION_MESSAGE) {
-                WalkError::TooDeep
-            } else {
-                WalkError::RepeatedKey(without_position(&message).to_string())
-            }
-        })
-}
-
-/// serde_json's message without its " at line L column C" suffix.
-fn without_position(message: &str) -> &str {
-    match message.rfind(" at line ") {
-        Some(i) => &message[..i],
-        None => message,
-    }
-}
-
-/// Prefix a child's error with where it happened, leaving the recursion error as is.
-fn nest_error<E: de::Error>(prefix: &str, child: impl fmt::Display) -> E {
-    let message = child.to_string();
-    if message.contains(RECURSION_MESSAGE) {
-        E::custom(RECURSION_MESSAGE)
-    } else {
-        E::custom(format!("{prefix}{}", without_position(&message)))
-    }
-}
-
-struct WalkOf(Walk);
+/// Containers nested this deep fail, as they do in serde_json (its recursion limit), so
+/// whatever the scan accepts every later parse accepts too.
+const WALK_DEPTH_LIMIT: usize = 128;
 
 const SIG_NULL: u64 = 1;
 const SIG_BOOL: u64 = 2;
@@ -560,14 +579,6 @@ const SIG_INT: u64 = 3;
 const SIG_BIG_INT: u64 = 4;
 const SIG_FLOAT: u64 = 5;
 const SIG_STRING: u64 = 6;
-
-impl<'de> Deserialize<'de> for WalkOf {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(WalkVisitor).map(WalkOf)
-    }
-}
-
-struct WalkVisitor;
 
 fn scalar(shape: u64, tag: u8, bytes: &[u8]) -> Walk {
     let mut h = FxHasher::default();
@@ -579,49 +590,189 @@ fn scalar(shape: u64, tag: u8, bytes: &[u8]) -> Walk {
     }
 }
 
-impl<'de> Visitor<'de> for WalkVisitor {
-    type Value = Walk;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("any JSON value")
+/// A byte walk over JSON text that serde_json has already validated (the scan's raw
+/// parse), so it only has to follow the structure: no syntax errors to report, no
+/// allocation but for keys with escapes. It replaced a serde visitor that was a fifth of
+/// the scan (every number arrived as an allocated string under arbitrary_precision).
+/// Text it cannot follow (never produced by a validated parse) ends the walk as if it
+/// were too deep rather than panicking.
+struct Walker<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    at: usize,
+    depth: usize,
+    /// Whitespace was seen outside strings (the text is not compact).
+    is_spaced: bool,
+    /// The keys of the objects being walked, innermost last (for repeated-key checks).
+    keys: Vec<Cow<'a, str>>,
+}
+
+impl<'a> Walker<'a> {
+    fn new(text: &'a str) -> Walker<'a> {
+        Walker {
+            text,
+            bytes: text.as_bytes(),
+            at: 0,
+            depth: 0,
+            is_spaced: false,
+            keys: Vec::new(),
+        }
     }
-    fn visit_bool<E>(self, v: bool) -> Result<Walk, E> {
-        Ok(scalar(SIG_BOOL, b'b', &[v as u8]))
+
+    #[inline]
+    fn peek(&self) -> u8 {
+        self.bytes.get(self.at).copied().unwrap_or(0)
     }
-    fn visit_i64<E>(self, v: i64) -> Result<Walk, E> {
-        Ok(scalar(SIG_INT, b'n', v.to_string().as_bytes()))
+
+    #[inline]
+    fn skip_ws(&mut self) {
+        while matches!(self.peek(), b' ' | b'\n' | b'\r' | b'\t') {
+            self.is_spaced = true;
+            self.at += 1;
+        }
     }
-    fn visit_u64<E>(self, v: u64) -> Result<Walk, E> {
-        let shape = if v > i64::MAX as u64 {
-            SIG_BIG_INT
-        } else {
+
+    fn value(&mut self) -> Result<Walk, WalkError> {
+        self.skip_ws();
+        match self.peek() {
+            b'{' => self.object(),
+            b'[' => self.array(),
+            b'"' => self.string_value(),
+            b't' => self.literal(4, scalar(SIG_BOOL, b'b', &[1])),
+            b'f' => self.literal(5, scalar(SIG_BOOL, b'b', &[0])),
+            b'n' => self.literal(4, scalar(SIG_NULL, b'z', &[])),
+            _ => self.number(),
+        }
+    }
+
+    fn literal(&mut self, len: usize, walk: Walk) -> Result<Walk, WalkError> {
+        self.at += len;
+        Ok(walk)
+    }
+
+    fn number(&mut self) -> Result<Walk, WalkError> {
+        let start = self.at;
+        while matches!(self.peek(), b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E') {
+            self.at += 1;
+        }
+        let text = &self.bytes[start..self.at];
+        if text.is_empty() {
+            return Err(WalkError::TooDeep);
+        }
+        let digits = text.strip_prefix(b"-").unwrap_or(text);
+        let is_integer = !digits.is_empty() && digits.iter().all(u8::is_ascii_digit);
+        let sig = if !is_integer {
+            SIG_FLOAT
+        } else if digits.len() < 19 {
             SIG_INT
+        } else {
+            // Near i64's edge: decide exactly, as `number_schema` does.
+            match std::str::from_utf8(text).map(number_schema) {
+                Ok(Schema::Int) => SIG_INT,
+                _ => SIG_BIG_INT,
+            }
         };
-        Ok(scalar(shape, b'n', v.to_string().as_bytes()))
+        Ok(scalar(sig, b'n', text))
     }
-    fn visit_f64<E>(self, v: f64) -> Result<Walk, E> {
-        Ok(scalar(SIG_FLOAT, b'n', &v.to_bits().to_le_bytes()))
+
+    /// Step over a string; returns where its contents start and end, and whether they
+    /// hold escapes.
+    #[inline]
+    fn string_span(&mut self) -> Result<(usize, usize, bool), WalkError> {
+        let bytes = self.bytes;
+        let start = self.at + 1;
+        let mut i = start;
+        let mut has_escape = false;
+        loop {
+            i += find_quote_or_backslash(bytes.get(i..).unwrap_or_default())
+                .ok_or(WalkError::TooDeep)?;
+            if bytes[i] == b'"' {
+                break;
+            }
+            has_escape = true;
+            i += 2;
+        }
+        self.at = i + 1;
+        Ok((start, i, has_escape))
     }
-    fn visit_str<E>(self, v: &str) -> Result<Walk, E> {
-        Ok(scalar(SIG_STRING, b's', v.as_bytes()))
+
+    /// A string's decoded text: borrowed when it has no escapes.
+    fn decoded(
+        &self,
+        (start, end, has_escape): (usize, usize, bool),
+    ) -> Result<Cow<'a, str>, WalkError> {
+        let text = self.text;
+        if !has_escape {
+            // The quotes are ASCII, so the slice between them is on character boundaries.
+            return text
+                .get(start..end)
+                .map(Cow::Borrowed)
+                .ok_or(WalkError::TooDeep);
+        }
+        let quoted = text.get(start - 1..=end).ok_or(WalkError::TooDeep)?;
+        serde_json::from_str::<String>(quoted)
+            .map(Cow::Owned)
+            .map_err(|_| WalkError::TooDeep)
     }
-    fn visit_unit<E>(self) -> Result<Walk, E> {
-        Ok(scalar(SIG_NULL, b'z', &[]))
+
+    fn string_value(&mut self) -> Result<Walk, WalkError> {
+        let span = self.string_span()?;
+        let (start, end, has_escape) = span;
+        if !has_escape {
+            return Ok(scalar(SIG_STRING, b's', &self.bytes[start..end]));
+        }
+        let s = self.decoded(span)?;
+        Ok(scalar(SIG_STRING, b's', s.as_bytes()))
     }
-    fn visit_none<E>(self) -> Result<Walk, E> {
-        Ok(scalar(SIG_NULL, b'z', &[]))
+
+    fn enter(&mut self) -> Result<(), WalkError> {
+        self.depth += 1;
+        if self.depth >= WALK_DEPTH_LIMIT {
+            return Err(WalkError::TooDeep);
+        }
+        self.at += 1;
+        self.skip_ws();
+        Ok(())
     }
-    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Walk, A::Error> {
+
+    /// After a member or element: true when another follows.
+    fn next_item(&mut self, close: u8) -> Result<bool, WalkError> {
+        self.skip_ws();
+        match self.peek() {
+            b',' => {
+                self.at += 1;
+                Ok(true)
+            }
+            c if c == close => {
+                self.at += 1;
+                Ok(false)
+            }
+            _ => Err(WalkError::TooDeep),
+        }
+    }
+
+    fn array(&mut self) -> Result<Walk, WalkError> {
+        self.enter()?;
         // The element schemas are merged, so the shape is over the set of distinct
         // element shapes (order and repetition do not matter); the content is in order.
         let mut distinct: Vec<u64> = Vec::new();
         let mut content = FxHasher::default();
         content.write_u8(b'[');
-        while let Some(WalkOf(w)) = seq.next_element().map_err(|e| nest_error("[]", e))? {
-            if !distinct.contains(&w.shape) {
-                distinct.push(w.shape);
+        if self.peek() == b']' {
+            self.at += 1;
+        } else {
+            loop {
+                let w = self.value().map_err(|e| nested("[]", e))?;
+                if !distinct.contains(&w.shape) {
+                    distinct.push(w.shape);
+                }
+                content.write_u64(w.content);
+                if !self.next_item(b']')? {
+                    break;
+                }
             }
-            content.write_u64(w.content);
         }
+        self.depth -= 1;
         distinct.sort_unstable();
         let mut shape = FxHasher::default();
         shape.write_u8(b'[');
@@ -633,43 +784,90 @@ impl<'de> Visitor<'de> for WalkVisitor {
             content: content.finish(),
         })
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Walk, A::Error> {
+
+    fn object(&mut self) -> Result<Walk, WalkError> {
+        self.enter()?;
         let mut shape = FxHasher::default();
         let mut content = FxHasher::default();
         shape.write_u8(b'{');
         content.write_u8(b'{');
-        let mut seen: Vec<Cow<'de, str>> = Vec::new();
-        while let Some(key) = map.next_key::<Key<'de>>()? {
-            if key.0 == NUMBER_TOKEN {
-                let text: String = map.next_value()?;
-                let sig = match number_schema(&text) {
-                    Schema::Int => SIG_INT,
-                    Schema::BigInt => SIG_BIG_INT,
-                    _ => SIG_FLOAT,
-                };
-                return Ok(scalar(sig, b'n', text.as_bytes()));
+        let first_key = self.keys.len();
+        if self.peek() == b'}' {
+            self.at += 1;
+        } else {
+            loop {
+                self.skip_ws();
+                let span = self.string_span()?;
+                let key = self.decoded(span)?;
+                // A key twice in one object: strict readers (pyarrow, datasets) reject
+                // it, and which value wins differs between readers.
+                if self.keys[first_key..].contains(&key) {
+                    return Err(WalkError::RepeatedKey(format!(".{key}")));
+                }
+                self.skip_ws();
+                self.at += 1; // the ':'
+                let w = self.value().map_err(|e| nested(&format!(".{key}"), e))?;
+                for h in [&mut shape, &mut content] {
+                    h.write(key.as_bytes());
+                    h.write_u8(0);
+                }
+                shape.write_u64(w.shape);
+                content.write_u64(w.content);
+                self.keys.push(key);
+                if !self.next_item(b'}')? {
+                    break;
+                }
             }
-            // A key twice in one object: strict readers (pyarrow, datasets) reject it,
-            // and which value wins differs between readers.
-            if seen.contains(&key.0) {
-                return Err(de::Error::custom(format!(".{}", key.0)));
-            }
-            let WalkOf(w) = map
-                .next_value()
-                .map_err(|e| nest_error(&format!(".{}", key.0), e))?;
-            for h in [&mut shape, &mut content] {
-                h.write(key.0.as_bytes());
-                h.write_u8(0);
-            }
-            shape.write_u64(w.shape);
-            content.write_u64(w.content);
-            seen.push(key.0);
         }
+        self.keys.truncate(first_key);
+        self.depth -= 1;
         Ok(Walk {
             shape: shape.finish(),
             content: content.finish(),
         })
     }
+}
+
+/// The position of the first `"` or `\\` in `bytes`, eight bytes at a time (strings are
+/// most of an example's text, and this is the walk's inner loop).
+fn find_quote_or_backslash(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // The high bit of each byte of the result is set where `word` had a zero byte (the
+    // lowest one is exact, which is the one used).
+    let zero_bytes = |word: u64| word.wrapping_sub(ONES) & !word & HIGHS;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        let word = u64::from_le_bytes(chunk.try_into().expect("chunks_exact yields 8 bytes"));
+        let hits =
+            zero_bytes(word ^ (ONES * b'"' as u64)) | zero_bytes(word ^ (ONES * b'\\' as u64));
+        if hits != 0 {
+            return Some(at + (hits.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\')
+        .map(|i| at + i)
+}
+
+/// Prefix a repeated key's path with where it happened.
+fn nested(prefix: &str, e: WalkError) -> WalkError {
+    match e {
+        WalkError::RepeatedKey(path) => WalkError::RepeatedKey(format!("{prefix}{path}")),
+        other => other,
+    }
+}
+
+/// Walk one part of an example; also says whether its text had whitespace outside
+/// strings.
+fn walk_of(raw: &RawValue) -> Result<(Walk, bool), WalkError> {
+    let mut w = Walker::new(raw.get());
+    let walk = w.value()?;
+    Ok((walk, w.is_spaced))
 }
 
 /// The schema of a raw value, built by a serde visitor: no `Value` tree is made.
@@ -811,14 +1009,14 @@ mod tests {
 
     #[test]
     fn repeated_keys_are_found_at_any_depth() {
-        let t = text(r#"{"state":{"a":{"b":1,"c":[{"d":1,"d":2}]}},"action":{},"reward":1}"#);
+        let src = r#"{"state":{"a":{"b":1,"c":[{"d":1,"d":2}]}},"action":{},"reward":1}"#;
         assert_eq!(
-            t.walk(),
+            text(src).walk(src.as_bytes()),
             Err(WalkError::RepeatedKey("state.a.c[].d".to_string()))
         );
-        let t = text(r#"{"state":{},"action":{},"reward":1,"metadata":{"x":1,"x":1}}"#);
+        let src = r#"{"state":{},"action":{},"reward":1,"metadata":{"x":1,"x":1}}"#;
         assert_eq!(
-            t.walk(),
+            text(src).walk(src.as_bytes()),
             Err(WalkError::RepeatedKey("metadata.x".to_string()))
         );
         assert!(matches!(
@@ -829,7 +1027,7 @@ mod tests {
 
     #[test]
     fn signatures_follow_schemas() {
-        let sig = |s: &str| text(s).walk().unwrap().0;
+        let sig = |s: &str| text(s).walk(s.as_bytes()).unwrap().shape;
         let a = sig(r#"{"state":{"a":1,"l":[1,2]},"action":{},"reward":1}"#);
         assert_eq!(
             a,
@@ -855,7 +1053,7 @@ mod tests {
 
     #[test]
     fn fingerprints_ignore_whitespace_only() {
-        let print = |s: &str| text(s).walk().unwrap().1;
+        let print = |s: &str| text(s).walk(s.as_bytes()).unwrap().print;
         let a = print(r#"{"state":{"a":1},"action":{"b":"x y"},"reward":1}"#);
         let b = print("{\"state\": {\"a\": 1}, \"action\": {\"b\": \"x y\"}, \"reward\": 1}");
         let c = print(r#"{"state":{"a":1},"action":{"b":"xy"},"reward":1}"#);
@@ -878,6 +1076,134 @@ mod tests {
     fn nesting_past_the_limit_is_reported() {
         let deep = format!("{}1{}", "[".repeat(200), "]".repeat(200));
         let src = format!(r#"{{"state":{{}},"action":{{}},"reward":1,"metadata":{{"d":{deep}}}}}"#);
-        assert_eq!(text(&src).walk(), Err(WalkError::TooDeep));
+        assert_eq!(text(&src).walk(src.as_bytes()), Err(WalkError::TooDeep));
+        // serde_json's limit, which the serde walk this replaced had: 127 nested
+        // containers in one part are fine, 128 are not.
+        for (depth, is_ok) in [(127, true), (128, false)] {
+            let deep = format!("{}1{}", "{\"a\":".repeat(depth), "}".repeat(depth));
+            let src = format!(r#"{{"state":{{}},"action":{{}},"reward":1,"metadata":{deep}}}"#);
+            assert_eq!(text(&src).walk(src.as_bytes()).is_ok(), is_ok, "{depth}");
+        }
+    }
+
+    mod walk_properties {
+        use super::super::*;
+        use super::text;
+        use proptest::prelude::*;
+        use serde_json::json;
+
+        fn key() -> impl Strategy<Value = String> {
+            prop_oneof![
+                "[a-z]{1,6}",
+                Just("a.b".to_string()),
+                Just("é\"\\".to_string()),
+                Just(String::new()),
+            ]
+        }
+
+        fn value() -> impl Strategy<Value = Value> {
+            let leaf = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::from),
+                any::<i64>().prop_map(Value::from),
+                (-1e6f64..1e6).prop_map(Value::from),
+                "[ -~]{0,8}|\u{1F680}\n\t\u{2028}".prop_map(Value::from),
+                Just(serde_json::from_str("123456789012345678901234").unwrap()),
+            ];
+            leaf.prop_recursive(3, 20, 4, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+                    prop::collection::btree_map(key(), inner, 0..4)
+                        .prop_map(|m| Value::Object(m.into_iter().collect())),
+                ]
+            })
+        }
+
+        fn example() -> impl Strategy<Value = Value> {
+            (
+                prop::collection::btree_map(key(), value(), 0..4),
+                prop::collection::btree_map(key(), value(), 0..3),
+                prop::option::of(prop::collection::btree_map(key(), value(), 0..3)),
+                prop::option::of(prop::collection::btree_map(key(), value(), 0..3)),
+                prop::collection::btree_map("x[a-z]{0,3}", value(), 0..2),
+                -1.0f64..1.0,
+            )
+                .prop_map(|(state, action, next, meta, extra, reward)| {
+                    let mut ex = json!({
+                        "state": Value::Object(state.into_iter().collect()),
+                        "action": Value::Object(action.into_iter().collect()),
+                        "reward": reward,
+                    });
+                    if let Some(n) = next {
+                        ex["nextState"] = Value::Object(n.into_iter().collect());
+                    }
+                    if let Some(m) = meta {
+                        ex["metadata"] = Value::Object(m.into_iter().collect());
+                    }
+                    for (k, v) in extra {
+                        ex[k] = v;
+                    }
+                    ex
+                })
+        }
+
+        proptest! {
+            /// The copy-through shortcut of jsonl and huggingface is only taken when it
+            /// writes exactly what rewriting would, and it is taken for compact input.
+            #[test]
+            fn compact_text_is_its_own_compact_form(ex in example(), pretty in any::<bool>()) {
+                let src = if pretty {
+                    serde_json::to_string_pretty(&ex).unwrap()
+                } else {
+                    serde_json::to_string(&ex).unwrap()
+                };
+                let t = text(&src);
+                let walked = t.walk(src.as_bytes()).unwrap();
+                let mut rewritten = Vec::new();
+                t.write_compact(&mut rewritten, "nextState", true, true).unwrap();
+                if walked.is_compact {
+                    prop_assert_eq!(&rewritten, src.as_bytes());
+                }
+                prop_assert_eq!(walked.is_compact, !pretty || rewritten == src.as_bytes());
+                let again = String::from_utf8(rewritten).unwrap();
+                let w2 = text(&again).walk(again.as_bytes()).unwrap();
+                prop_assert!(w2.is_compact);
+                prop_assert_eq!((w2.shape, w2.print), (walked.shape, walked.print));
+            }
+
+            /// Equal shapes mean equal schemas, so one schema per shape id is right.
+            #[test]
+            fn shapes_follow_schemas(a in example(), b in example()) {
+                let (sa, sb) = (a.to_string(), b.to_string());
+                let (ta, tb) = (text(&sa), text(&sb));
+                let (wa, wb) = (ta.walk(sa.as_bytes()).unwrap(), tb.walk(sb.as_bytes()).unwrap());
+                prop_assert_eq!(wa.shape == wb.shape, ta.schema() == tb.schema());
+            }
+        }
+
+        proptest! {
+            #[test]
+            fn quote_search_finds_the_first_quote_or_backslash(
+                bytes in prop::collection::vec(prop::sample::select(b"ab\"\\\xff ".to_vec()), 0..40)
+            ) {
+                let naive = bytes.iter().position(|&b| b == b'"' || b == b'\\');
+                prop_assert_eq!(find_quote_or_backslash(&bytes), naive);
+            }
+        }
+
+        #[test]
+        fn reordered_or_escaped_keys_are_not_compact() {
+            for src in [
+                r#"{"action":{},"state":{},"reward":1}"#,
+                r#"{"st\u0061te":{},"action":{},"reward":1}"#,
+                r#"{"state":{},"action":{},"reward":1,"metadata":{},"nextState":{}}"#,
+                r#"{"state":{},"action":{},"reward":1 }"#,
+                r#"{"state":{"a": 1},"action":{},"reward":1}"#,
+            ] {
+                assert!(!text(src).walk(src.as_bytes()).unwrap().is_compact, "{src}");
+            }
+            let src = r#"{"state":{"a":"x y"},"action":{},"reward":1,"nextState":{},"metadata":{},"z":[]}"#;
+            assert!(text(src).walk(src.as_bytes()).unwrap().is_compact);
+        }
     }
 }

@@ -4,10 +4,9 @@
 
 use std::fmt;
 
-use serde_json::{Map, Value};
-
-use crate::example::{describe_value, Policy, Split};
+use crate::example::{Policy, Split};
 use crate::input::Location;
+use crate::text::{describe_raw, RawMap};
 
 /// Something worth telling the user that does not stop the export. The text names the
 /// option that helps, where there is one.
@@ -232,34 +231,35 @@ pub fn keys_of<'k>(keys: impl Iterator<Item = &'k str>) -> String {
 }
 
 /// The action must carry the policy's own key with the right type.
-pub fn check_action(policy: Policy, action: &Map<String, Value>) -> Result<(), String> {
+pub fn check_action(policy: Policy, action: &RawMap) -> Result<(), String> {
     let key = policy.action_key();
-    match (policy, action.get(key)) {
-        (_, None) => {
-            let other = Policy::ALL
-                .into_iter()
-                .find(|p| *p != policy && action.contains_key(p.action_key()));
-            Err(match other {
-                Some(p) => format!(
-                    "action has \"{}\" (the {p} policy's key) but no \"{key}\"; expected {} action",
-                    p.action_key(),
-                    policy.with_article()
-                ),
-                None => format!(
-                    "action has no \"{key}\"; expected {} action",
-                    policy.with_article()
-                ),
-            })
-        }
-        (Policy::Retrieval, Some(Value::Bool(_))) => Ok(()),
-        (Policy::Retrieval, Some(v)) => Err(format!(
+    let Some(value) = action.get(key) else {
+        let other = Policy::ALL
+            .into_iter()
+            .find(|p| *p != policy && action.contains_key(p.action_key()));
+        return Err(match other {
+            Some(p) => format!(
+                "action has \"{}\" (the {p} policy's key) but no \"{key}\"; expected {} action",
+                p.action_key(),
+                policy.with_article()
+            ),
+            None => format!(
+                "action has no \"{key}\"; expected {} action",
+                policy.with_article()
+            ),
+        });
+    };
+    let text = value.get();
+    match policy {
+        Policy::Retrieval if text == "true" || text == "false" => Ok(()),
+        Policy::Retrieval => Err(format!(
             "action.{key} is {}; expected true or false",
-            describe_value(v)
+            describe_raw(value)
         )),
-        (_, Some(Value::String(_))) => Ok(()),
-        (_, Some(v)) => Err(format!(
+        _ if text.starts_with('"') => Ok(()),
+        _ => Err(format!(
             "action.{key} is {}; expected a string",
-            describe_value(v)
+            describe_raw(value)
         )),
     }
 }
@@ -387,14 +387,15 @@ mod tests {
 
     #[test]
     fn actions_need_their_policy_key() {
-        let action = json!({"decision": "store"});
-        let err = check_action(Policy::Consolidation, action.as_object().unwrap()).unwrap_err();
+        let action = serde_json::value::to_raw_value(&json!({"decision": "store"})).unwrap();
+        let err =
+            check_action(Policy::Consolidation, &RawMap::parse(&action).unwrap()).unwrap_err();
         assert_eq!(
             err,
             "action has \"decision\" (the extraction policy's key) but no \"action\"; expected a consolidation action"
         );
-        let action = json!({"shouldRetrieve": "yes"});
-        let err = check_action(Policy::Retrieval, action.as_object().unwrap()).unwrap_err();
+        let action = serde_json::value::to_raw_value(&json!({"shouldRetrieve": "yes"})).unwrap();
+        let err = check_action(Policy::Retrieval, &RawMap::parse(&action).unwrap()).unwrap_err();
         assert_eq!(
             err,
             "action.shouldRetrieve is the string \"yes\"; expected true or false"

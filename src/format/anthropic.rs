@@ -173,14 +173,14 @@ impl FormatWriter for Anthropic {
         super::render_then_write(
             examples,
             self.config.threads,
-            |location, bytes| {
-                let ex = reparse(location, bytes)?;
+            |item, text| {
+                let ex = reparse(&item.location, text)?;
                 Ok(match style {
                     AnthropicStyle::Legacy => legacy_line(policy, &ex, include_metadata),
                     AnthropicStyle::Bedrock => bedrock_line(policy, &ex),
                 })
             },
-            |location, line| {
+            |item, _, line| {
                 match line {
                     Ok(text) => {
                         file.write_all(text.as_bytes())
@@ -190,7 +190,7 @@ impl FormatWriter for Anthropic {
                     }
                     Err(reason) => outcome.dropped.push(Warning::DroppedByFormat {
                         format: label,
-                        location: location.to_string(),
+                        location: item.location.to_string(),
                         reason,
                     }),
                 }

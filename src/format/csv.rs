@@ -20,11 +20,11 @@ use serde_json::Value;
 
 use crate::example::Split;
 use crate::output::{OutFile, OutputDir};
-use crate::parallel;
 use crate::schema::Schema;
 use crate::summary::ExportResult;
 use crate::text::{minified, reparse, string_of, ExampleText, FxHasher, RawMap};
 use crate::validate::Warning;
+use std::io::Write;
 
 /// One CSV column: its header and the key path it reads.
 #[derive(Debug, Clone, PartialEq)]
@@ -138,72 +138,166 @@ impl ColumnIndex {
     }
 }
 
-/// One row's cells (`None` = empty) from an example's text.
-fn row_of(
-    text: &ExampleText,
-    index: &ColumnIndex,
-    escape: bool,
-    with_metadata: bool,
-) -> Vec<Option<String>> {
-    let mut row = vec![None; index.count];
-    if let Some(i) = index.reward {
-        row[i] = Some(text.reward.get().to_string());
-    }
-    let mut path = String::with_capacity(96);
-    let mut walk = |name: &str, raw: &RawValue, row: &mut Vec<Option<String>>| {
-        path.clear();
-        push_segment(&mut path, name);
-        fill(&mut path, raw, index, escape, row);
-    };
-    walk("state", text.state, &mut row);
-    walk("action", text.action, &mut row);
-    if let Some(ns) = text.next_state {
-        walk("nextState", ns, &mut row);
-    }
-    if with_metadata {
-        if let Some(m) = text.metadata {
-            walk("metadata", m, &mut row);
-        }
-    }
-    for (k, v) in &text.extra {
-        walk(k, v, &mut row);
-    }
-    row
+/// One row's cells, filled from an example's text: each column's text, or empty.
+/// Reused from row to row, so a row costs no allocation per cell.
+#[derive(Default)]
+struct Cells {
+    text: String,
+    spans: Vec<Option<(u32, u32)>>,
+    path: String,
 }
 
-fn fill(
-    path: &mut String,
-    raw: &RawValue,
-    index: &ColumnIndex,
-    escape: bool,
-    row: &mut [Option<String>],
-) {
-    let column = index.by_name.get(path.as_str()).copied();
-    let first = raw.get().as_bytes().first().copied().unwrap_or(b'n');
-    if first == b'{' && column.is_none() {
-        if let Ok(members) = RawMap::parse(raw) {
-            for (k, v) in members.0 {
-                let len = path.len();
-                push_segment(path, &k);
-                fill(path, v, index, escape, row);
-                path.truncate(len);
-            }
+impl Cells {
+    fn get(&self, column: usize) -> Option<&str> {
+        self.spans[column].map(|(a, b)| &self.text[a as usize..b as usize])
+    }
+
+    fn set(&mut self, column: usize, value: &str) {
+        let start = self.text.len() as u32;
+        self.text.push_str(value);
+        self.spans[column] = Some((start, self.text.len() as u32));
+    }
+
+    /// Fill the cells from an example's text.
+    fn fill_row(
+        &mut self,
+        text: &ExampleText,
+        index: &ColumnIndex,
+        escape: bool,
+        with_metadata: bool,
+    ) {
+        self.text.clear();
+        self.spans.clear();
+        self.spans.resize(index.count, None);
+        if let Some(i) = index.reward {
+            self.set(i, text.reward.get());
         }
+        let mut parts = vec![("state", text.state), ("action", text.action)];
+        parts.extend(text.next_state.map(|ns| ("nextState", ns)));
+        if with_metadata {
+            parts.extend(text.metadata.map(|m| ("metadata", m)));
+        }
+        parts.extend(text.extra.iter().map(|(k, v)| (k.as_ref(), *v)));
+        let mut path = std::mem::take(&mut self.path);
+        for (name, raw) in parts {
+            path.clear();
+            push_segment(&mut path, name);
+            self.fill(&mut path, raw, index, escape);
+        }
+        self.path = path;
+    }
+
+    fn fill(&mut self, path: &mut String, raw: &RawValue, index: &ColumnIndex, escape: bool) {
+        let column = index.by_name.get(path.as_str()).copied();
+        let first = raw.get().as_bytes().first().copied().unwrap_or(b'n');
+        if first == b'{' && column.is_none() {
+            if let Ok(members) = RawMap::parse(raw) {
+                for (k, v) in members.0 {
+                    let len = path.len();
+                    push_segment(path, &k);
+                    self.fill(path, v, index, escape);
+                    path.truncate(len);
+                }
+            }
+            return;
+        }
+        let Some(i) = column else { return };
+        match first {
+            b'n' => {}
+            b'"' => {
+                if let Some(s) = string_of(raw) {
+                    if escape && is_formula_like(&s) {
+                        self.text.push('\'');
+                        let start = self.text.len() as u32 - 1;
+                        self.text.push_str(&s);
+                        self.spans[i] = Some((start, self.text.len() as u32));
+                    } else {
+                        self.set(i, &s);
+                    }
+                }
+            }
+            b'[' | b'{' => self.set(i, &minified(raw)),
+            _ => self.set(i, raw.get()),
+        }
+    }
+
+    /// The row as one CSV record (see `push_field`), and what the dictionary counts.
+    fn record(&self) -> Row {
+        let mut row = Row {
+            record: Vec::with_capacity(self.text.len() + 4 * self.spans.len() + 2),
+            ..Row::default()
+        };
+        for column in 0..self.spans.len() {
+            if column > 0 {
+                row.record.push(b',');
+            }
+            let cell = self.get(column);
+            match cell {
+                None => row.empty.push(column as u32),
+                Some(text) if text.len() > PYTHON_CSV_FIELD_LIMIT => row.long.push(text.len()),
+                Some(_) => {}
+            }
+            push_field(&mut row.record, cell.unwrap_or("").as_bytes());
+        }
+        row.record.extend_from_slice(b"\r\n");
+        row
+    }
+}
+
+/// A rendered row: its record (CRLF included), its empty columns and its over-long cells.
+#[derive(Default)]
+struct Row {
+    record: Vec<u8>,
+    empty: Vec<u32>,
+    long: Vec<usize>,
+}
+
+/// Append one field as the csv crate's `QuoteStyle::NonNumeric` writes it (the files
+/// were written with it before rows were rendered in parallel; the golden files hold
+/// them byte for byte): quoted, with `"` doubled, unless Rust parses it as a number.
+/// Quoting everything else also keeps VT, FF, NEL, U+2028 and other line breaks that
+/// Python's `str.splitlines` honours inside their cell.
+fn push_field(out: &mut Vec<u8>, field: &[u8]) {
+    if !is_non_numeric(field) {
+        out.extend_from_slice(field);
         return;
     }
-    let Some(i) = column else { return };
-    row[i] = match first {
-        b'n' => None,
-        b'"' => string_of(raw).map(|s| {
-            if escape && is_formula_like(&s) {
-                format!("'{s}")
-            } else {
-                s.into_owned()
-            }
-        }),
-        b'[' | b'{' => Some(minified(raw)),
-        _ => Some(raw.get().to_string()),
-    };
+    out.push(b'"');
+    for piece in field.split_inclusive(|&b| b == b'"') {
+        out.extend_from_slice(piece);
+        if piece.last() == Some(&b'"') {
+            out.push(b'"');
+        }
+    }
+    out.push(b'"');
+}
+
+/// csv-core's test for `QuoteStyle::NonNumeric`, with a shortcut for the first byte no
+/// number can start with (a sign, a digit, `.`, `inf`, `nan`).
+fn is_non_numeric(field: &[u8]) -> bool {
+    if !matches!(
+        field.first(),
+        Some(b'0'..=b'9' | b'+' | b'-' | b'.' | b'i' | b'I' | b'n' | b'N')
+    ) {
+        return true;
+    }
+    match std::str::from_utf8(field) {
+        Ok(s) => s.parse::<f64>().is_err() && s.parse::<i128>().is_err(),
+        Err(_) => true,
+    }
+}
+
+/// One CSV record of `fields`.
+fn record_of<'a>(fields: impl IntoIterator<Item = &'a str>) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (i, f) in fields.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        push_field(&mut out, f.as_bytes());
+    }
+    out.extend_from_slice(b"\r\n");
+    out
 }
 
 /// Python's `csv` module rejects longer fields unless `csv.field_size_limit` is raised
@@ -214,29 +308,11 @@ pub fn split_file(split: Split) -> String {
     format!("{}.csv", split.name())
 }
 
-/// RFC 4180 with CRLF record ends. Every cell that is not a number is quoted: besides
-/// the comma, quote, CR and LF that RFC 4180 requires quoting, readers that split lines
-/// the way Python's `str.splitlines` does also break records at VT, FF, FS, GS, RS, NEL,
-/// U+2028 and U+2029, which quotes keep inside the cell.
-fn csv_writer(file: OutFile) -> csv::Writer<OutFile> {
-    csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .quote_style(csv::QuoteStyle::NonNumeric)
-        .from_writer(file)
-}
-
-fn finish_csv(w: csv::Writer<OutFile>, name: &str) -> anyhow::Result<()> {
-    let file = w
-        .into_inner()
-        .map_err(|e| anyhow::anyhow!("writing {name}: {}", e.error()))?;
-    file.finish()
-}
-
 pub struct Csv {
     config: WriterConfig,
     columns: Vec<Column>,
     index: ColumnIndex,
-    combined: Option<csv::Writer<OutFile>>,
+    combined: Option<OutFile>,
     /// Empty cells per column, over every row written.
     empty: Vec<u64>,
     /// Cells longer than Python's csv module reads by default, and the longest.
@@ -268,53 +344,61 @@ impl FormatWriter for Csv {
     ) -> anyhow::Result<SplitOutcome> {
         let headers: Vec<&str> = self.columns.iter().map(|c| c.name.as_str()).collect();
         if self.combined.is_none() {
-            let mut w = csv_writer(out.create_data("combined.csv")?);
-            let mut h = vec!["split"];
-            h.extend(&headers);
-            w.write_record(&h).context("writing combined.csv")?;
-            self.combined = Some(w);
+            let mut f = out.create_data("combined.csv")?;
+            let header = record_of(std::iter::once("split").chain(headers.iter().copied()));
+            f.write_all(&header).context("writing combined.csv")?;
+            self.combined = Some(f);
         }
-        let name = out.data_name(&split_file(split));
-        let mut w = csv_writer(out.create_data(&split_file(split))?);
-        w.write_record(&headers)
+        let mut file = out.create_data(&split_file(split))?;
+        let name = file.relative.clone();
+        file.write_all(&record_of(headers.iter().copied()))
             .with_context(|| format!("writing {name}"))?;
         let mut written = 0;
         let (index, escape) = (&self.index, self.config.formula_escape);
         let with_metadata = self.config.include_metadata;
-        loop {
-            let batch = super::next_text_batch(examples)?;
-            if batch.is_empty() {
-                break;
-            }
-            let rows = parallel::map_ordered(&batch, self.config.threads, |(location, bytes)| {
-                reparse(location, bytes).map(|t| row_of(&t, index, escape, with_metadata))
-            });
-            for row in rows {
-                let row = row?;
-                for (i, c) in row.iter().enumerate() {
-                    match c {
-                        None => self.empty[i] += 1,
-                        Some(text) if text.len() > PYTHON_CSV_FIELD_LIMIT => {
-                            self.long_cells += 1;
-                            self.longest_cell = self.longest_cell.max(text.len());
-                        }
-                        Some(_) => {}
-                    }
+        let mut scratch: Vec<Cells> = (0..self.config.threads.max(1))
+            .map(|_| Cells::default())
+            .collect();
+        let split_cell = record_of([split.name()]);
+        let split_cell = &split_cell[..split_cell.len() - 2];
+        let Csv {
+            combined,
+            empty,
+            long_cells,
+            longest_cell,
+            rows,
+            ..
+        } = self;
+        let combined = combined.as_mut().expect("combined.csv was created above");
+        super::render_then_write_with(
+            examples,
+            &mut scratch,
+            |cells, item, text| {
+                let text = reparse(&item.location, text)?;
+                cells.fill_row(&text, index, escape, with_metadata);
+                Ok(cells.record())
+            },
+            |_, _, row| {
+                for &i in &row.empty {
+                    empty[i as usize] += 1;
                 }
-                let fields = row.iter().map(|c| c.as_deref().unwrap_or(""));
-                w.write_record(fields.clone())
+                for &len in &row.long {
+                    *long_cells += 1;
+                    *longest_cell = (*longest_cell).max(len);
+                }
+                file.write_all(&row.record)
                     .with_context(|| format!("writing {name}"))?;
-                if let Some(combined) = self.combined.as_mut() {
-                    combined
-                        .write_field(split.name())
-                        .and_then(|_| combined.write_record(fields))
-                        .context("writing combined.csv")?;
-                }
+                combined
+                    .write_all(split_cell)
+                    .and_then(|_| combined.write_all(b","))
+                    .and_then(|_| combined.write_all(&row.record))
+                    .context("writing combined.csv")?;
                 written += 1;
-                self.rows += 1;
-            }
-        }
-        finish_csv(w, &name)?;
+                *rows += 1;
+                Ok(())
+            },
+        )?;
+        file.finish()?;
         Ok(SplitOutcome {
             written,
             ..Default::default()
@@ -326,8 +410,8 @@ impl FormatWriter for Csv {
         result: &ExportResult,
         out: &OutputDir,
     ) -> anyhow::Result<Vec<Warning>> {
-        if let Some(w) = self.combined.take() {
-            finish_csv(w, "combined.csv")?;
+        if let Some(f) = self.combined.take() {
+            f.finish()?;
         }
         out.write_doc("data_dictionary.md", &self.dictionary(result, out))?;
         out.write_doc(
@@ -690,10 +774,10 @@ mod tests {
         let schema = text.schema();
         let columns = columns(&schema, true);
         let index = ColumnIndex::new(&columns);
-        let cell = |row: &[Option<String>], name: &str| {
-            row[columns.iter().position(|c| c.name == name).unwrap()].clone()
-        };
-        let row = row_of(&text, &index, true, true);
+        let position = |name: &str| columns.iter().position(|c| c.name == name).unwrap();
+        let mut row = Cells::default();
+        row.fill_row(&text, &index, true, true);
+        let cell = |row: &Cells, name: &str| row.get(position(name)).map(str::to_string);
         assert_eq!(cell(&row, "reward").as_deref(), Some("-0.5"));
         assert_eq!(cell(&row, "state.n").as_deref(), Some("-1"));
         assert_eq!(cell(&row, "state.s").as_deref(), Some("'-1+2"));
@@ -702,7 +786,10 @@ mod tests {
         assert_eq!(cell(&row, "state.z"), None);
         assert_eq!(cell(&row, "state.o.p").as_deref(), Some("1.50"));
         assert_eq!(cell(&row, "action.ok").as_deref(), Some("true"));
-        let raw = row_of(&text, &index, false, true);
-        assert_eq!(cell(&raw, "state.s").as_deref(), Some("-1+2"));
+        let record = String::from_utf8(row.record().record).unwrap();
+        assert!(record.contains(",\"'=HYPERLINK(\"\"x\"\")\","), "{record}");
+        assert!(record.starts_with("-0.5,"), "{record}");
+        row.fill_row(&text, &index, false, true);
+        assert_eq!(cell(&row, "state.s").as_deref(), Some("-1+2"));
     }
 }

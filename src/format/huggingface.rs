@@ -371,23 +371,6 @@ pub fn write_record(
     w.write_all(b"}")
 }
 
-/// Counts bytes passing through to a writer.
-struct Counting<'a, W: Write + ?Sized> {
-    inner: &'a mut W,
-    bytes: u64,
-}
-
-impl<W: Write + ?Sized> Write for Counting<'_, W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.bytes += n as u64;
-        Ok(n)
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
-    }
-}
-
 impl FormatWriter for HuggingFace {
     fn write_split(
         &mut self,
@@ -396,51 +379,66 @@ impl FormatWriter for HuggingFace {
         out: &OutputDir,
     ) -> anyhow::Result<SplitOutcome> {
         let mut file = out.create_data(&split_file(split))?;
-        let relative = file.relative.clone();
-        let mut counting = Counting {
-            inner: &mut file,
-            bytes: 0,
-        };
         let mut written = 0;
-        let mut buf = Vec::new();
-        while let Some(item) = examples.next_text(&mut buf) {
-            let location = item?;
-            // Most examples are copied through as text. An example with a field to
-            // encode, or an integer where the schema declares float64, is rewritten, so a
-            // reader that infers types file by file (load_dataset("json", data_files=...))
-            // gets the declared type in every split.
-            let is_rewritten = !self.declared.encoded.is_empty()
-                || examples.last_shape().is_none_or(|id| {
-                    self.config
-                        .ints_in_float_fields
-                        .get(id as usize)
-                        .copied()
-                        .unwrap_or(true)
-                });
-            let written_line = if is_rewritten {
-                let mut ex =
-                    example_from_text(&buf, self.config.include_metadata, true).map_err(|e| {
+        let mut bytes = 0;
+        let with_metadata = self.config.include_metadata;
+        let (declared, ints_in_float_fields) = (&self.declared, &self.config.ints_in_float_fields);
+        super::render_then_write(
+            examples,
+            self.config.threads,
+            |item, text| {
+                // Most examples are copied through as text. An example with a field to
+                // encode, or an integer where the schema declares float64, is rewritten,
+                // so a reader that infers types file by file (load_dataset("json",
+                // data_files=...)) gets the declared type in every split.
+                let is_rewritten = !declared.encoded.is_empty()
+                    || item.shape.is_none_or(|id| {
+                        ints_in_float_fields
+                            .get(id as usize)
+                            .copied()
+                            .unwrap_or(true)
+                    });
+                let form = item.form;
+                if !is_rewritten
+                    && form.is_compact()
+                    && !form.has_next_state()
+                    && !form.has_extra()
+                    && (with_metadata || !form.has_metadata())
+                {
+                    return Ok(None);
+                }
+                let mut line = Vec::with_capacity(text.len() + 16);
+                if is_rewritten {
+                    let location = &item.location;
+                    let mut ex = example_from_text(text, with_metadata, true).map_err(|e| {
                         anyhow::anyhow!(
                             "{location}: the input changed while rlx was reading it ({e})"
                         )
                     })?;
-                encode_paths(&mut ex, &self.declared.encoded);
-                floats_as_declared(&mut ex, &self.declared.fields);
-                write_record(&mut counting, &ex, "next_state", false)
-            } else {
-                reparse(&location, &buf)?.write_compact(
-                    &mut counting,
-                    "next_state",
-                    self.config.include_metadata,
-                    false,
-                )
-            };
-            written_line
-                .and_then(|_| counting.write_all(b"\n"))
-                .with_context(|| format!("writing {relative}"))?;
-            written += 1;
-        }
-        self.split_bytes[split as usize] = counting.bytes;
+                    encode_paths(&mut ex, &declared.encoded);
+                    floats_as_declared(&mut ex, &declared.fields);
+                    write_record(&mut line, &ex, "next_state", false)?;
+                } else {
+                    reparse(&item.location, text)?.write_compact(
+                        &mut line,
+                        "next_state",
+                        with_metadata,
+                        false,
+                    )?;
+                }
+                Ok(Some(line))
+            },
+            |_, text, line| {
+                let line = line.as_deref().unwrap_or(text);
+                file.write_all(line)
+                    .and_then(|_| file.write_all(b"\n"))
+                    .with_context(|| format!("writing {}", file.relative))?;
+                bytes += line.len() as u64 + 1;
+                written += 1;
+                Ok(())
+            },
+        )?;
+        self.split_bytes[split as usize] = bytes;
         file.finish()?;
         Ok(SplitOutcome {
             written,

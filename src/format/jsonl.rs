@@ -37,15 +37,32 @@ impl FormatWriter for Jsonl {
     ) -> anyhow::Result<SplitOutcome> {
         let mut file = out.create_data(&file_name(split))?;
         let mut written = 0;
-        let mut buf = Vec::new();
-        while let Some(item) = examples.next_text(&mut buf) {
-            let location = item?;
-            let text = reparse(&location, &buf)?;
-            text.write_compact(&mut file, "nextState", self.config.include_metadata, true)
-                .and_then(|_| file.write_all(b"\n"))
-                .with_context(|| format!("writing {}", file.relative))?;
-            written += 1;
-        }
+        let with_metadata = self.config.include_metadata;
+        super::render_then_write(
+            examples,
+            self.config.threads,
+            |item, text| {
+                // A line already in its compact form is copied as it is.
+                if item.form.is_compact() && (with_metadata || !item.form.has_metadata()) {
+                    return Ok(None);
+                }
+                let mut line = Vec::with_capacity(text.len());
+                reparse(&item.location, text)?.write_compact(
+                    &mut line,
+                    "nextState",
+                    with_metadata,
+                    true,
+                )?;
+                Ok(Some(line))
+            },
+            |_, text, line| {
+                file.write_all(line.as_deref().unwrap_or(text))
+                    .and_then(|_| file.write_all(b"\n"))
+                    .with_context(|| format!("writing {}", file.relative))?;
+                written += 1;
+                Ok(())
+            },
+        )?;
         file.finish()?;
         Ok(SplitOutcome {
             written,

@@ -3,6 +3,7 @@
 //! its own file plus one row here.
 
 use std::fmt;
+use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -12,6 +13,8 @@ use crate::cli::AnthropicStyle;
 use crate::example::{Policy, Split};
 use crate::input::Location;
 use crate::output::OutputDir;
+pub use crate::pipeline::Form;
+use crate::progress::Progress;
 use crate::schema::Schema;
 use crate::summary::{ExportResult, Timestamp};
 use crate::tokens::Model;
@@ -23,80 +26,135 @@ pub mod huggingface;
 pub mod jsonl;
 pub mod openai;
 
-/// Examples handed to a writer one at a time, in their final order, as the text they
-/// have in the input (already validated by the scan): writers parse only what they use,
-/// with `text::ExampleText`.
-pub trait ExampleStream {
-    /// The next example's text into `buf`, and where it is in the input.
-    fn next_text(&mut self, buf: &mut Vec<u8>) -> Option<anyhow::Result<Location>>;
-    /// The shape id (see `schema::ShapeTable`) of the example `next_text` returned last,
-    /// when the stream knows it.
-    fn last_shape(&self) -> Option<u32> {
-        None
-    }
+/// One example of a `Batch`: where it is in the input and what the scan learned.
+#[derive(Debug, Clone)]
+pub struct Item {
+    pub location: Location,
+    /// The shape id (see `schema::ShapeTable`), when the scan collected shapes.
+    pub shape: Option<u32>,
+    pub form: Form,
+    range: Range<usize>,
 }
 
-/// Examples a writer renders per parallel batch.
-const BATCH: usize = 2048;
+/// Examples in their final order, their texts (as in the input, already validated by
+/// the scan) back to back in one buffer: writers parse only what they use, with
+/// `text::ExampleText`, and copy through what they can.
+#[derive(Debug, Default)]
+pub struct Batch {
+    bytes: Vec<u8>,
+    items: Vec<Item>,
+}
 
-/// Pull up to `BATCH` examples' texts from the stream (see `ExampleStream::next_text`).
-pub fn next_text_batch(
-    examples: &mut dyn ExampleStream,
-) -> anyhow::Result<Vec<(Location, Vec<u8>)>> {
-    let mut batch = Vec::with_capacity(BATCH);
-    while batch.len() < BATCH {
-        let mut buf = Vec::new();
-        match examples.next_text(&mut buf) {
-            Some(item) => batch.push((item?, buf)),
-            None => break,
+impl Batch {
+    /// A batch over `bytes`, with each item's text at its range.
+    pub fn from_parts(
+        bytes: Vec<u8>,
+        items: Vec<(Location, Option<u32>, Form, Range<usize>)>,
+    ) -> Batch {
+        Batch {
+            bytes,
+            items: items
+                .into_iter()
+                .map(|(location, shape, form, range)| Item {
+                    location,
+                    shape,
+                    form,
+                    range,
+                })
+                .collect(),
         }
     }
-    Ok(batch)
+
+    pub fn items(&self) -> &[Item] {
+        &self.items
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// The example's text.
+    pub fn text(&self, item: &Item) -> &[u8] {
+        &self.bytes[item.range.clone()]
+    }
 }
+
+/// Examples handed to a writer a batch at a time, in their final order.
+pub trait ExampleStream {
+    /// The next batch (at most `BATCH` examples); `None` after the last.
+    fn next_batch(&mut self) -> Option<anyhow::Result<Batch>>;
+    /// Where examples written are counted (the progress bar shows written examples).
+    fn progress(&self) -> Progress;
+}
+
+/// Examples a stream hands over per batch (and a writer renders in parallel).
+pub const BATCH: usize = 2048;
 
 /// Render the stream's examples in parallel batches and hand each rendering, in order,
 /// to `write` on a thread of its own, so reading and rendering one batch overlap with
-/// writing the previous one. `write` gets each example's location and rendering.
+/// writing the previous one. `write` gets each item, its text and its rendering; the
+/// progress bar counts examples once `write` has taken them.
 pub fn render_then_write<R: Send>(
     examples: &mut dyn ExampleStream,
     threads: usize,
-    render: impl Fn(&Location, &[u8]) -> anyhow::Result<R> + Sync,
-    mut write: impl FnMut(Location, R) -> anyhow::Result<()> + Send,
+    render: impl Fn(&Item, &[u8]) -> anyhow::Result<R> + Sync,
+    write: impl FnMut(&Item, &[u8], R) -> anyhow::Result<()> + Send,
 ) -> anyhow::Result<()> {
-    let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<(Location, R)>>(2);
+    let mut states = vec![(); threads.max(1)];
+    render_then_write_with(
+        examples,
+        &mut states,
+        |_, item, text| render(item, text),
+        write,
+    )
+}
+
+/// `render_then_write` with one mutable state per rendering thread (a token cache, say).
+pub fn render_then_write_with<S: Send, R: Send>(
+    examples: &mut dyn ExampleStream,
+    states: &mut [S],
+    render: impl Fn(&mut S, &Item, &[u8]) -> anyhow::Result<R> + Sync,
+    mut write: impl FnMut(&Item, &[u8], R) -> anyhow::Result<()> + Send,
+) -> anyhow::Result<()> {
+    let progress = examples.progress();
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<(Batch, Vec<R>)>(2);
     std::thread::scope(|scope| {
         let writer = scope.spawn(move || -> anyhow::Result<()> {
-            for batch in receiver {
-                for (location, rendered) in batch {
-                    write(location, rendered)?;
+            for (batch, rendered) in receiver {
+                for (item, r) in batch.items.iter().zip(rendered) {
+                    write(item, batch.text(item), r)?;
                 }
+                progress.inc(batch.len() as u64);
             }
             Ok(())
         });
         let produced = (|| -> anyhow::Result<()> {
-            loop {
-                let batch = next_text_batch(examples)?;
-                if batch.is_empty() {
-                    return Ok(());
-                }
+            while let Some(batch) = examples.next_batch() {
+                let batch = batch?;
                 let rendered =
-                    crate::parallel::map_ordered(&batch, threads, |(l, bytes)| render(l, bytes));
-                let mut ready = Vec::with_capacity(batch.len());
-                for ((location, _), r) in batch.into_iter().zip(rendered) {
-                    ready.push((location, r?));
-                }
-                if sender.send(ready).is_err() {
+                    crate::parallel::map_ordered_with(&batch.items, states, |s, item| {
+                        render(s, item, batch.text(item))
+                    });
+                let rendered = rendered.into_iter().collect::<anyhow::Result<Vec<R>>>()?;
+                if sender.send((batch, rendered)).is_err() {
                     // The writer stopped on an error; it is reported below.
                     return Ok(());
                 }
             }
+            Ok(())
         })();
         drop(sender);
         let written = match writer.join() {
             Ok(result) => result,
             Err(panic) => std::panic::resume_unwind(panic),
         };
-        produced.and(written)
+        // The writer's error comes first: a producer that stopped because the writer
+        // did has nothing to add.
+        written.and(produced)
     })
 }
 

@@ -9,11 +9,10 @@ use std::io::Write;
 use anyhow::Context;
 use serde::Serialize;
 
-use super::{ExampleStream, FormatWriter, SplitOutcome, WriterConfig};
+use super::{ExampleStream, FormatWriter, Item, SplitOutcome, WriterConfig};
 use crate::example::{Policy, Split};
 use crate::input::Location;
 use crate::output::OutputDir;
-use crate::parallel;
 use crate::prompt::{self, StateText};
 use crate::summary::ExportResult;
 use crate::text::{reparse, ExampleText};
@@ -104,16 +103,16 @@ pub fn render_chat(
     Ok((text, tokens))
 }
 
-/// Render a batch of example texts in parallel, in order.
-fn render_batch(
-    batch: &[(Location, Vec<u8>)],
+/// Render one example as a chat line and count its tokens.
+fn render_item(
     policy: Policy,
-    counters: &mut [ChatCounter],
-) -> Vec<anyhow::Result<(String, u64)>> {
-    parallel::map_ordered_with(batch, counters, |c, (location, bytes)| {
-        let ex = reparse(location, bytes)?;
-        render_chat(policy, &ex, c).map_err(|e| anyhow::anyhow!("{location}: {e}"))
-    })
+    counter: &mut ChatCounter,
+    item: &Item,
+    text: &[u8],
+) -> anyhow::Result<(String, u64)> {
+    let location = &item.location;
+    let ex = reparse(location, text)?;
+    render_chat(policy, &ex, counter).map_err(|e| anyhow::anyhow!("{location}: {e}"))
 }
 
 fn over_limit_warning(location: &Location, tokens: u64, model: Model) -> Warning {
@@ -142,19 +141,18 @@ pub fn over_limit(
 ) -> anyhow::Result<Vec<Warning>> {
     let mut states = counters(model, policy, threads);
     let mut out = Vec::new();
-    loop {
-        let batch = super::next_text_batch(examples)?;
-        if batch.is_empty() {
-            return Ok(out);
-        }
-        let rendered = render_batch(&batch, policy, &mut states);
-        for ((location, _), result) in batch.iter().zip(rendered) {
-            let (_, tokens) = result?;
+    super::render_then_write_with(
+        examples,
+        &mut states,
+        |counter, item, text| render_item(policy, counter, item, text).map(|(_, tokens)| tokens),
+        |item, _, tokens| {
             if tokens > model.limit {
-                out.push(over_limit_warning(location, tokens, model));
+                out.push(over_limit_warning(&item.location, tokens, model));
             }
-        }
-    }
+            Ok(())
+        },
+    )?;
+    Ok(out)
 }
 
 fn split_slot(split: Split) -> usize {
@@ -179,31 +177,34 @@ impl FormatWriter for OpenAi {
         }
         let mut file = out.create_data(&format!("{}.jsonl", split.name()))?;
         let mut outcome = SplitOutcome::default();
-        loop {
-            let batch = super::next_text_batch(examples)?;
-            if batch.is_empty() {
-                break;
-            }
-            let rendered = render_batch(&batch, policy, &mut self.counters);
-            for ((location, _), result) in batch.iter().zip(rendered) {
-                let (line, tokens) = result?;
+        let (dropped, split_tokens, train_tokens) = (
+            &mut self.dropped,
+            &mut self.split_tokens,
+            &mut self.train_tokens,
+        );
+        super::render_then_write_with(
+            examples,
+            &mut self.counters,
+            |counter, item, text| render_item(policy, counter, item, text),
+            |item, _, (line, tokens)| {
                 if tokens > model.limit {
-                    self.dropped += 1;
+                    *dropped += 1;
                     outcome
                         .dropped
-                        .push(over_limit_warning(location, tokens, model));
-                    continue;
+                        .push(over_limit_warning(&item.location, tokens, model));
+                    return Ok(());
                 }
                 file.write_all(line.as_bytes())
                     .and_then(|_| file.write_all(b"\n"))
                     .with_context(|| format!("writing {}", file.relative))?;
                 outcome.written += 1;
-                self.split_tokens[split_slot(split)] += tokens;
+                split_tokens[split_slot(split)] += tokens;
                 if split == Split::Train {
-                    self.train_tokens.push(tokens.min(u32::MAX as u64) as u32);
+                    train_tokens.push(tokens.min(u32::MAX as u64) as u32);
                 }
-            }
-        }
+                Ok(())
+            },
+        )?;
         outcome.finish_file(file, "openai", split)?;
         Ok(outcome)
     }
