@@ -767,6 +767,34 @@ mod tests {
             .any(|c| c.name.starts_with("metadata")));
     }
 
+    proptest::proptest! {
+        /// Records are byte for byte what the csv crate writes with NonNumeric quoting
+        /// and CRLF ends (what rlx wrote before it rendered rows itself), and read back
+        /// to the same fields.
+        #[test]
+        fn records_match_the_csv_crate(
+            fields in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::prelude::any::<String>(),
+                    "[-+.0-9eEinfatyINF\"\r\n, ]{0,6}",
+                ],
+                1..6,
+            )
+        ) {
+            let ours = record_of(fields.iter().map(String::as_str));
+            let mut w = csv::WriterBuilder::new()
+                .terminator(csv::Terminator::CRLF)
+                .quote_style(csv::QuoteStyle::NonNumeric)
+                .from_writer(Vec::new());
+            w.write_record(&fields).unwrap();
+            let theirs = w.into_inner().unwrap();
+            proptest::prop_assert_eq!(&ours, &theirs);
+            let mut r = csv::ReaderBuilder::new().has_headers(false).from_reader(&ours[..]);
+            let back: Vec<String> = r.records().next().unwrap().unwrap().iter().map(str::to_string).collect();
+            proptest::prop_assert_eq!(back, fields);
+        }
+    }
+
     #[test]
     fn cells_escape_formulas_but_not_numbers() {
         let src = r#"{"state":{"n":-1,"s":"-1+2","t":"=HYPERLINK(\"x\")","arr":["a", "b"],"z":null,"o":{"p":1.50}},"action":{"ok":true},"reward":-0.5}"#;
