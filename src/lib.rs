@@ -514,10 +514,9 @@ fn write_format(
         if ids.is_empty() {
             continue;
         }
-        let mut stream =
-            SpanStream::new(source, &inspection.entries, ids, progress, config.threads);
+        let stream = SpanStream::new(source, &inspection.entries, ids, progress);
         let outcome = writer
-            .write_split(split, &mut stream, dir)
+            .write_split(split, &stream, dir)
             .with_context(|| format!("{}: writing the {split} split", spec.name))?;
         let dropped = outcome.dropped.len() as u64;
         match split {
@@ -622,10 +621,8 @@ fn validate_input(
     result.stats.total_examples = valid;
     if let (Some(model), Some(policy)) = (model, inspection.policy) {
         let all: Vec<u32> = (0..inspection.entries.len() as u32).collect();
-        let threads = thread_count(&args.common);
-        let mut stream = SpanStream::new(&source, &inspection.entries, &all, progress, threads);
-        let over =
-            format::openai::over_limit(&mut stream, policy, model, thread_count(&args.common))?;
+        let stream = SpanStream::new(&source, &inspection.entries, &all, progress);
+        let over = format::openai::over_limit(&stream, policy, model, thread_count(&args.common))?;
         result.stats.over_limit_examples = over.len() as u64;
         result.stats.total_examples -= over.len() as u64;
         for w in over {

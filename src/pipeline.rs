@@ -9,7 +9,7 @@ use std::fmt;
 use std::ops::Range;
 
 use crate::example::{Policy, Split};
-use crate::format::{Batch, ExampleStream, BATCH};
+use crate::format::{Batch, ExampleStream};
 use crate::input::{self, Location, Origin, ScanSummary, Shape, Source, Span};
 use crate::parallel;
 use crate::progress::Progress;
@@ -142,6 +142,7 @@ struct Facts {
     print: u64,
     shape: Option<u64>,
     form: Form,
+    /// The action's value when the policy does not document it.
     action_value: Option<String>,
 }
 
@@ -151,8 +152,39 @@ struct Pending {
     bytes: Option<Range<usize>>,
 }
 
+/// A batch of examples read by the scan, waiting to be checked.
+struct ScanBatch {
+    arena: Vec<u8>,
+    pending: Vec<Pending>,
+    /// Where the batch's last example ends in the input (for the progress bar).
+    end: u64,
+}
+
+impl ScanBatch {
+    fn new() -> ScanBatch {
+        ScanBatch {
+            arena: Vec::with_capacity(BATCH_BYTES + (1 << 16)),
+            pending: Vec::with_capacity(BATCH_EXAMPLES),
+            end: 0,
+        }
+    }
+}
+
+/// The scanner's reason to stop when the checks have already failed (never reported:
+/// the checks' own error is).
+#[derive(Debug)]
+struct ChecksStopped;
+
+impl fmt::Display for ChecksStopped {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the checks stopped")
+    }
+}
+
+impl std::error::Error for ChecksStopped {}
+
 const BATCH_EXAMPLES: usize = 4096;
-const BATCH_BYTES: usize = 8 << 20;
+const BATCH_BYTES: usize = 4 << 20;
 const REJECTED_TEXT_LIMIT: usize = 64 << 10;
 
 /// Scan, parse and check every example once.
@@ -172,28 +204,81 @@ pub fn inspect(
         action_values: BTreeMap::new(),
         input_examples: 0,
     };
-    let mut arena: Vec<u8> = Vec::with_capacity(BATCH_BYTES + (1 << 16));
-    let mut pending: Vec<Pending> = Vec::with_capacity(BATCH_EXAMPLES);
     progress.start_bytes("reading", source.byte_len());
-    let scan = source.scan(|raw| {
-        let bytes = raw.bytes.map(|b| {
-            let start = arena.len();
-            arena.extend_from_slice(b);
-            start..arena.len()
+    // The scan (reading, splitting into examples) runs on a thread of its own and hands
+    // over batches, so it overlaps with checking the previous batch on every core.
+    let scan = std::thread::scope(|scope| -> anyhow::Result<ScanSummary> {
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<ScanBatch>(2);
+        // Checked batches go back to the scanner to be filled again: a fresh 4 MiB
+        // arena per batch would have the kernel zero new pages all along the file.
+        let (recycle, recycled) = std::sync::mpsc::channel::<ScanBatch>();
+        let scanner = scope.spawn(move || {
+            let next_batch = || recycled.try_recv().unwrap_or_else(|_| ScanBatch::new());
+            let mut batch = next_batch();
+            let summary = source.scan(|raw| {
+                let bytes = raw.bytes.map(|b| {
+                    let start = batch.arena.len();
+                    batch.arena.extend_from_slice(b);
+                    start..batch.arena.len()
+                });
+                batch.end = raw.span.offset + raw.span.len as u64;
+                batch.pending.push(Pending {
+                    location: raw.location,
+                    span: raw.span,
+                    bytes,
+                });
+                if batch.pending.len() >= BATCH_EXAMPLES || batch.arena.len() >= BATCH_BYTES {
+                    let full = std::mem::replace(&mut batch, next_batch());
+                    if sender.send(full).is_err() {
+                        // The checks stopped on an invalid example; that is the error.
+                        return Err(anyhow::Error::new(ChecksStopped));
+                    }
+                }
+                Ok(())
+            });
+            // The last batch goes only after a complete scan, as a scan error ends the
+            // export before the examples read with it are checked.
+            if summary.is_ok() && !batch.pending.is_empty() {
+                let _ = sender.send(batch);
+            }
+            summary
         });
-        pending.push(Pending {
-            location: raw.location,
-            span: raw.span,
-            bytes,
-        });
-        if pending.len() >= BATCH_EXAMPLES || arena.len() >= BATCH_BYTES {
-            progress.set_position(raw.span.offset + raw.span.len as u64);
-            state.fold_batch(&arena, &mut pending)?;
-            arena.clear();
-        }
-        Ok(())
+        let mut workers = vec![(); options.threads.max(1)];
+        let checked = parallel::ordered(
+            &mut workers,
+            receiver.iter().map(Ok),
+            |_, batch: ScanBatch| {
+                let results: Vec<Checked> = batch
+                    .pending
+                    .iter()
+                    .map(|p| {
+                        check_bytes(
+                            p.bytes.clone().map(|r| &batch.arena[r]),
+                            &p.location,
+                            &options,
+                        )
+                    })
+                    .collect();
+                Ok((batch, results))
+            },
+            |(mut batch, results)| {
+                progress.set_position(batch.end);
+                state.fold_batch(&batch.arena, &mut batch.pending, results)?;
+                batch.arena.clear();
+                // The scanner may have finished already; then the batch is simply freed.
+                let _ = recycle.send(batch);
+                Ok(())
+            },
+        );
+        // Dropping the receiver first lets a scanner blocked on a full channel stop.
+        drop(receiver);
+        let scanned = match scanner.join() {
+            Ok(result) => result,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        checked?;
+        scanned
     })?;
-    state.fold_batch(&arena, &mut pending)?;
     let mut warnings = Vec::new();
     if !scan.ignored_keys.is_empty() {
         warnings.push(Warning::IgnoredKeys {
@@ -256,11 +341,14 @@ struct Fold {
 }
 
 impl Fold {
-    fn fold_batch(&mut self, arena: &[u8], pending: &mut Vec<Pending>) -> anyhow::Result<()> {
+    /// Take a checked batch into the inspection, in input order.
+    fn fold_batch(
+        &mut self,
+        arena: &[u8],
+        pending: &mut Vec<Pending>,
+        results: Vec<Checked>,
+    ) -> anyhow::Result<()> {
         let options = self.options;
-        let results = parallel::map_ordered(pending, options.threads, |p| {
-            check_bytes(p.bytes.clone().map(|r| &arena[r]), &p.location, &options)
-        });
         for (p, result) in pending.drain(..).zip(results) {
             self.input_examples += 1;
             let text = || {
@@ -364,11 +452,11 @@ impl Fold {
     }
 }
 
-fn check_bytes(
-    bytes: Option<&[u8]>,
-    location: &Location,
-    options: &InspectOptions,
-) -> Result<Facts, (Location, String, Option<Policy>)> {
+/// What checking one example found: its facts, or where and why it is invalid (and the
+/// policy its state looks like, if any).
+type Checked = Result<Facts, (Location, String, Option<Policy>)>;
+
+fn check_bytes(bytes: Option<&[u8]>, location: &Location, options: &InspectOptions) -> Checked {
     let Some(bytes) = bytes else {
         return Err((
             location.clone(),
@@ -438,10 +526,12 @@ fn check_bytes(
     if options.checks.needs_prompt_fields {
         prompt::check_state_fields(policy, &state).map_err(|r| fail(r, detected))?;
     }
+    // Only values the policy does not document are counted (and warned about).
     let action_value = action
         .get(policy.action_key())
         .filter(|v| v.get().starts_with('"'))
         .and_then(text::string_of)
+        .filter(|v| !validate::known_action_values(policy).contains(&v.as_ref()))
         .map(Cow::into_owned);
     Ok(Facts {
         policy,
@@ -550,16 +640,13 @@ pub fn select(entries: &[Entry], shape: Shape, options: &SelectOptions) -> Selec
     sel
 }
 
-/// Re-reads the selected examples' texts in order, a batch at a time, with the reads of
-/// each batch spread over the threads (the file is read at positions, so they do not
-/// contend).
+/// The selected examples of a split, re-read from the input a batch at a time (the file
+/// is read at positions, so threads reading batches do not contend).
 pub struct SpanStream<'a> {
     source: &'a Source,
     entries: &'a [Entry],
     ids: &'a [u32],
-    next: usize,
     progress: &'a Progress,
-    threads: usize,
 }
 
 impl<'a> SpanStream<'a> {
@@ -568,78 +655,44 @@ impl<'a> SpanStream<'a> {
         entries: &'a [Entry],
         ids: &'a [u32],
         progress: &'a Progress,
-        threads: usize,
     ) -> SpanStream<'a> {
         SpanStream {
             source,
             entries,
             ids,
-            next: 0,
             progress,
-            threads: threads.max(1),
         }
-    }
-
-    fn read_batch(&self, ids: &[u32]) -> anyhow::Result<Batch> {
-        let entries: Vec<&Entry> = ids.iter().map(|&id| &self.entries[id as usize]).collect();
-        let total: usize = entries.iter().map(|e| e.span.len as usize).sum();
-        let mut bytes = vec![0u8; total];
-        let mut items = Vec::with_capacity(entries.len());
-        let mut at = 0;
-        for e in &entries {
-            let len = e.span.len as usize;
-            items.push((e.location(self.source), Some(e.shape), e.form, at..at + len));
-            at += len;
-        }
-        // Cut the buffer into one run of whole examples per thread.
-        let per_thread = entries.len().div_ceil(self.threads).max(1);
-        let mut runs: Vec<(&[&Entry], &mut [u8])> = Vec::new();
-        let mut rest: &mut [u8] = &mut bytes;
-        for chunk in entries.chunks(per_thread) {
-            let len: usize = chunk.iter().map(|e| e.span.len as usize).sum();
-            let (run, tail) = rest.split_at_mut(len);
-            runs.push((chunk, run));
-            rest = tail;
-        }
-        let read_run = |(chunk, mut buf): (&[&Entry], &mut [u8])| -> anyhow::Result<()> {
-            for e in chunk {
-                let (this, tail) = buf.split_at_mut(e.span.len as usize);
-                self.source.read_span(e.span, this)?;
-                buf = tail;
-            }
-            Ok(())
-        };
-        if runs.len() <= 1 || entries.len() < 64 {
-            runs.into_iter().try_for_each(read_run)?;
-        } else {
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = runs
-                    .into_iter()
-                    .map(|run| scope.spawn(move || read_run(run)))
-                    .collect();
-                handles.into_iter().try_for_each(|h| match h.join() {
-                    Ok(result) => result,
-                    Err(panic) => std::panic::resume_unwind(panic),
-                })
-            })?;
-        }
-        Ok(Batch::from_parts(bytes, items))
     }
 }
 
 impl ExampleStream for SpanStream<'_> {
-    fn next_batch(&mut self) -> Option<anyhow::Result<Batch>> {
-        if self.next >= self.ids.len() {
-            return None;
-        }
-        let end = (self.next + BATCH).min(self.ids.len());
-        let ids = &self.ids[self.next..end];
-        self.next = end;
-        Some(self.read_batch(ids))
+    fn len(&self) -> usize {
+        self.ids.len()
     }
 
-    fn progress(&self) -> Progress {
-        self.progress.clone()
+    fn read(&self, range: Range<usize>) -> anyhow::Result<Batch> {
+        let entries: Vec<&Entry> = self.ids[range]
+            .iter()
+            .map(|&id| &self.entries[id as usize])
+            .collect();
+        let total: usize = entries.iter().map(|e| e.span.len as usize).sum();
+        let mut bytes = vec![0u8; total];
+        let mut items = Vec::with_capacity(entries.len());
+        let mut rest: &mut [u8] = &mut bytes;
+        let mut at = 0;
+        for e in entries {
+            let len = e.span.len as usize;
+            let (this, tail) = rest.split_at_mut(len);
+            self.source.read_span(e.span, this)?;
+            rest = tail;
+            items.push((e.location(self.source), Some(e.shape), e.form, at..at + len));
+            at += len;
+        }
+        Ok(Batch::from_parts(bytes, items))
+    }
+
+    fn progress(&self) -> &Progress {
+        self.progress
     }
 }
 

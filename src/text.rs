@@ -236,16 +236,15 @@ impl<'a> ExampleText<'a> {
     /// detection, and whether `bytes` (the example's text) is already its own compact
     /// form. Fails on a key repeated in one object anywhere, or on nesting past the limit.
     pub fn walk(&self, bytes: &[u8]) -> Result<Walked, WalkError> {
-        let mut shape = FxHasher::default();
-        let mut print = FxHasher::default();
+        let mut shape = 0;
+        let mut print = 0;
         let mut is_spaced = false;
         let mut part = |name: &str, raw: &RawValue, is_compared: bool| -> Result<(), WalkError> {
             let (w, spaced) = walk_of(raw).map_err(|e| nested(name, e))?;
             is_spaced |= spaced;
-            shape.write(name.as_bytes());
-            shape.write_u64(w.shape);
+            shape = mix(mix(shape, hash_bytes(KEY_SEED, name.as_bytes())), w.shape);
             if is_compared {
-                print.write_u64(w.content);
+                print = mix(print, w.content);
             }
             Ok(())
         };
@@ -262,8 +261,8 @@ impl<'a> ExampleText<'a> {
             part(k, v, false)?;
         }
         Ok(Walked {
-            shape: shape.finish(),
-            print: print.finish(),
+            shape,
+            print,
             is_compact: !is_spaced && self.is_laid_out_compactly(bytes),
         })
     }
@@ -580,13 +579,35 @@ const SIG_BIG_INT: u64 = 4;
 const SIG_FLOAT: u64 = 5;
 const SIG_STRING: u64 = 6;
 
+/// One step of rustc's Fx hash.
+#[inline]
+fn mix(hash: u64, word: u64) -> u64 {
+    (hash.rotate_left(5) ^ word).wrapping_mul(FX_SEED)
+}
+
+/// Bytes hashed eight at a time, the last word tagged with the length (not streaming:
+/// the walk hashes each key and scalar whole).
+#[inline]
+fn hash_bytes(seed: u64, bytes: &[u8]) -> u64 {
+    let mut h = seed;
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        h = mix(
+            h,
+            u64::from_le_bytes(c.try_into().expect("chunks_exact yields 8 bytes")),
+        );
+    }
+    let mut tail = [0u8; 8];
+    let rest = chunks.remainder();
+    tail[..rest.len()].copy_from_slice(rest);
+    tail[7] ^= bytes.len() as u8;
+    mix(h, u64::from_le_bytes(tail))
+}
+
 fn scalar(shape: u64, tag: u8, bytes: &[u8]) -> Walk {
-    let mut h = FxHasher::default();
-    h.write_u8(tag);
-    h.write(bytes);
     Walk {
         shape,
-        content: h.finish(),
+        content: hash_bytes(tag as u64, bytes),
     }
 }
 
@@ -603,8 +624,9 @@ struct Walker<'a> {
     depth: usize,
     /// Whitespace was seen outside strings (the text is not compact).
     is_spaced: bool,
-    /// The keys of the objects being walked, innermost last (for repeated-key checks).
-    keys: Vec<Cow<'a, str>>,
+    /// The keys (with their hashes) of the objects being walked, innermost last, for
+    /// repeated-key checks.
+    keys: Vec<(u64, Cow<'a, str>)>,
 }
 
 impl<'a> Walker<'a> {
@@ -696,32 +718,33 @@ impl<'a> Walker<'a> {
         Ok((start, i, has_escape))
     }
 
-    /// A string's decoded text: borrowed when it has no escapes.
-    fn decoded(
-        &self,
-        (start, end, has_escape): (usize, usize, bool),
-    ) -> Result<Cow<'a, str>, WalkError> {
-        let text = self.text;
-        if !has_escape {
-            // The quotes are ASCII, so the slice between them is on character boundaries.
-            return text
-                .get(start..end)
-                .map(Cow::Borrowed)
-                .ok_or(WalkError::TooDeep);
+    /// The decoded text of a string with escapes (`start..end` are its contents).
+    #[cold]
+    fn decoded(&self, start: usize, end: usize) -> Result<String, WalkError> {
+        let quoted = self.text.get(start - 1..=end).ok_or(WalkError::TooDeep)?;
+        serde_json::from_str::<String>(quoted).map_err(|_| WalkError::TooDeep)
+    }
+
+    /// A key's text: borrowed when it has no escapes.
+    #[inline]
+    fn key(&mut self) -> Result<Cow<'a, str>, WalkError> {
+        let (start, end, has_escape) = self.string_span()?;
+        if has_escape {
+            return self.decoded(start, end).map(Cow::Owned);
         }
-        let quoted = text.get(start - 1..=end).ok_or(WalkError::TooDeep)?;
-        serde_json::from_str::<String>(quoted)
-            .map(Cow::Owned)
-            .map_err(|_| WalkError::TooDeep)
+        // The quotes are ASCII, so the slice between them is on character boundaries.
+        self.text
+            .get(start..end)
+            .map(Cow::Borrowed)
+            .ok_or(WalkError::TooDeep)
     }
 
     fn string_value(&mut self) -> Result<Walk, WalkError> {
-        let span = self.string_span()?;
-        let (start, end, has_escape) = span;
+        let (start, end, has_escape) = self.string_span()?;
         if !has_escape {
             return Ok(scalar(SIG_STRING, b's', &self.bytes[start..end]));
         }
-        let s = self.decoded(span)?;
+        let s = self.decoded(start, end)?;
         Ok(scalar(SIG_STRING, b's', s.as_bytes()))
     }
 
@@ -756,8 +779,7 @@ impl<'a> Walker<'a> {
         // The element schemas are merged, so the shape is over the set of distinct
         // element shapes (order and repetition do not matter); the content is in order.
         let mut distinct: Vec<u64> = Vec::new();
-        let mut content = FxHasher::default();
-        content.write_u8(b'[');
+        let mut content = mix(0, b'[' as u64);
         if self.peek() == b']' {
             self.at += 1;
         } else {
@@ -766,7 +788,7 @@ impl<'a> Walker<'a> {
                 if !distinct.contains(&w.shape) {
                     distinct.push(w.shape);
                 }
-                content.write_u64(w.content);
+                content = mix(content, w.content);
                 if !self.next_item(b']')? {
                     break;
                 }
@@ -774,46 +796,36 @@ impl<'a> Walker<'a> {
         }
         self.depth -= 1;
         distinct.sort_unstable();
-        let mut shape = FxHasher::default();
-        shape.write_u8(b'[');
-        for s in distinct {
-            shape.write_u64(s);
-        }
-        Ok(Walk {
-            shape: shape.finish(),
-            content: content.finish(),
-        })
+        let shape = distinct.into_iter().fold(mix(1, b'[' as u64), mix);
+        Ok(Walk { shape, content })
     }
 
     fn object(&mut self) -> Result<Walk, WalkError> {
         self.enter()?;
-        let mut shape = FxHasher::default();
-        let mut content = FxHasher::default();
-        shape.write_u8(b'{');
-        content.write_u8(b'{');
+        let mut shape = mix(1, b'{' as u64);
+        let mut content = mix(0, b'{' as u64);
         let first_key = self.keys.len();
         if self.peek() == b'}' {
             self.at += 1;
         } else {
             loop {
                 self.skip_ws();
-                let span = self.string_span()?;
-                let key = self.decoded(span)?;
+                let key = self.key()?;
+                let key_hash = hash_bytes(KEY_SEED, key.as_bytes());
                 // A key twice in one object: strict readers (pyarrow, datasets) reject
                 // it, and which value wins differs between readers.
-                if self.keys[first_key..].contains(&key) {
+                if self.keys[first_key..]
+                    .iter()
+                    .any(|(h, k)| *h == key_hash && *k == key)
+                {
                     return Err(WalkError::RepeatedKey(format!(".{key}")));
                 }
                 self.skip_ws();
                 self.at += 1; // the ':'
                 let w = self.value().map_err(|e| nested(&format!(".{key}"), e))?;
-                for h in [&mut shape, &mut content] {
-                    h.write(key.as_bytes());
-                    h.write_u8(0);
-                }
-                shape.write_u64(w.shape);
-                content.write_u64(w.content);
-                self.keys.push(key);
+                shape = mix(mix(shape, key_hash), w.shape);
+                content = mix(mix(content, key_hash), w.content);
+                self.keys.push((key_hash, key));
                 if !self.next_item(b'}')? {
                     break;
                 }
@@ -821,12 +833,11 @@ impl<'a> Walker<'a> {
         }
         self.keys.truncate(first_key);
         self.depth -= 1;
-        Ok(Walk {
-            shape: shape.finish(),
-            content: content.finish(),
-        })
+        Ok(Walk { shape, content })
     }
 }
+
+const KEY_SEED: u64 = 0x6b65_7973;
 
 /// The position of the first `"` or `\\` in `bytes`, eight bytes at a time (strings are
 /// most of an example's text, and this is the walk's inner loop).

@@ -162,7 +162,7 @@ impl FormatWriter for Anthropic {
     fn write_split(
         &mut self,
         split: Split,
-        examples: &mut dyn ExampleStream,
+        examples: &dyn ExampleStream,
         out: &OutputDir,
     ) -> anyhow::Result<SplitOutcome> {
         let mut file = out.create_data(&format!("{}.jsonl", split.name()))?;

@@ -339,7 +339,7 @@ impl FormatWriter for Csv {
     fn write_split(
         &mut self,
         split: Split,
-        examples: &mut dyn ExampleStream,
+        examples: &dyn ExampleStream,
         out: &OutputDir,
     ) -> anyhow::Result<SplitOutcome> {
         let headers: Vec<&str> = self.columns.iter().map(|c| c.name.as_str()).collect();

@@ -375,7 +375,7 @@ impl FormatWriter for HuggingFace {
     fn write_split(
         &mut self,
         split: Split,
-        examples: &mut dyn ExampleStream,
+        examples: &dyn ExampleStream,
         out: &OutputDir,
     ) -> anyhow::Result<SplitOutcome> {
         let mut file = out.create_data(&split_file(split))?;

@@ -32,7 +32,7 @@ impl FormatWriter for Jsonl {
     fn write_split(
         &mut self,
         split: Split,
-        examples: &mut dyn ExampleStream,
+        examples: &dyn ExampleStream,
         out: &OutputDir,
     ) -> anyhow::Result<SplitOutcome> {
         let mut file = out.create_data(&file_name(split))?;

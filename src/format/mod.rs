@@ -83,26 +83,31 @@ impl Batch {
     }
 }
 
-/// Examples handed to a writer a batch at a time, in their final order.
-pub trait ExampleStream {
-    /// The next batch (at most `BATCH` examples); `None` after the last.
-    fn next_batch(&mut self) -> Option<anyhow::Result<Batch>>;
+/// The examples of one split in their final order, readable a batch at a time from
+/// any thread (the writers' rendering threads read the batches they render).
+pub trait ExampleStream: Sync {
+    /// How many examples the split has.
+    fn len(&self) -> usize;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// The examples at `range` of the split's order.
+    fn read(&self, range: Range<usize>) -> anyhow::Result<Batch>;
     /// Where examples written are counted (the progress bar shows written examples).
-    fn progress(&self) -> Progress;
+    fn progress(&self) -> &Progress;
 }
 
-/// Examples a stream hands over per batch (and a writer renders in parallel).
-pub const BATCH: usize = 2048;
+/// Examples per batch: read and rendered by one thread, written in one go.
+pub const BATCH: usize = 1024;
 
-/// Render the stream's examples in parallel batches and hand each rendering, in order,
-/// to `write` on a thread of its own, so reading and rendering one batch overlap with
-/// writing the previous one. `write` gets each item, its text and its rendering; the
-/// progress bar counts examples once `write` has taken them.
+/// Render the stream's examples, a batch per job on every thread, and hand each
+/// rendering in order to `write` on this thread. `write` gets each item, its text and
+/// its rendering; the progress bar counts examples once `write` has taken them.
 pub fn render_then_write<R: Send>(
-    examples: &mut dyn ExampleStream,
+    examples: &dyn ExampleStream,
     threads: usize,
     render: impl Fn(&Item, &[u8]) -> anyhow::Result<R> + Sync,
-    write: impl FnMut(&Item, &[u8], R) -> anyhow::Result<()> + Send,
+    write: impl FnMut(&Item, &[u8], R) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     let mut states = vec![(); threads.max(1)];
     render_then_write_with(
@@ -115,47 +120,35 @@ pub fn render_then_write<R: Send>(
 
 /// `render_then_write` with one mutable state per rendering thread (a token cache, say).
 pub fn render_then_write_with<S: Send, R: Send>(
-    examples: &mut dyn ExampleStream,
+    examples: &dyn ExampleStream,
     states: &mut [S],
     render: impl Fn(&mut S, &Item, &[u8]) -> anyhow::Result<R> + Sync,
-    mut write: impl FnMut(&Item, &[u8], R) -> anyhow::Result<()> + Send,
+    mut write: impl FnMut(&Item, &[u8], R) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
-    let progress = examples.progress();
-    let (sender, receiver) = std::sync::mpsc::sync_channel::<(Batch, Vec<R>)>(2);
-    std::thread::scope(|scope| {
-        let writer = scope.spawn(move || -> anyhow::Result<()> {
-            for (batch, rendered) in receiver {
-                for (item, r) in batch.items.iter().zip(rendered) {
-                    write(item, batch.text(item), r)?;
-                }
-                progress.inc(batch.len() as u64);
+    let len = examples.len();
+    let jobs = (0..len)
+        .step_by(BATCH)
+        .map(|start| Ok(start..(start + BATCH).min(len)));
+    crate::parallel::ordered(
+        states,
+        jobs,
+        |state, range| {
+            let batch = examples.read(range)?;
+            let rendered = batch
+                .items
+                .iter()
+                .map(|item| render(state, item, batch.text(item)))
+                .collect::<anyhow::Result<Vec<R>>>()?;
+            Ok((batch, rendered))
+        },
+        |(batch, rendered)| {
+            for (item, r) in batch.items.iter().zip(rendered) {
+                write(item, batch.text(item), r)?;
             }
+            examples.progress().inc(batch.len() as u64);
             Ok(())
-        });
-        let produced = (|| -> anyhow::Result<()> {
-            while let Some(batch) = examples.next_batch() {
-                let batch = batch?;
-                let rendered =
-                    crate::parallel::map_ordered_with(&batch.items, states, |s, item| {
-                        render(s, item, batch.text(item))
-                    });
-                let rendered = rendered.into_iter().collect::<anyhow::Result<Vec<R>>>()?;
-                if sender.send((batch, rendered)).is_err() {
-                    // The writer stopped on an error; it is reported below.
-                    return Ok(());
-                }
-            }
-            Ok(())
-        })();
-        drop(sender);
-        let written = match writer.join() {
-            Ok(result) => result,
-            Err(panic) => std::panic::resume_unwind(panic),
-        };
-        // The writer's error comes first: a producer that stopped because the writer
-        // did has nothing to add.
-        written.and(produced)
-    })
+        },
+    )
 }
 
 /// What a writer did with one split.
@@ -193,7 +186,7 @@ pub trait FormatWriter {
     fn write_split(
         &mut self,
         split: Split,
-        examples: &mut dyn ExampleStream,
+        examples: &dyn ExampleStream,
         out: &OutputDir,
     ) -> anyhow::Result<SplitOutcome>;
 

@@ -134,7 +134,7 @@ fn counters(model: Model, policy: Policy, threads: usize) -> Vec<ChatCounter> {
 
 /// The examples of `examples` that are over `model`'s limit (for `rlx validate`).
 pub fn over_limit(
-    examples: &mut dyn ExampleStream,
+    examples: &dyn ExampleStream,
     policy: Policy,
     model: Model,
     threads: usize,
@@ -167,7 +167,7 @@ impl FormatWriter for OpenAi {
     fn write_split(
         &mut self,
         split: Split,
-        examples: &mut dyn ExampleStream,
+        examples: &dyn ExampleStream,
         out: &OutputDir,
     ) -> anyhow::Result<SplitOutcome> {
         let model = self.config.model;
