@@ -17,18 +17,27 @@ use crate::prompt;
 use crate::schema::{Schema, ShapeTable};
 use crate::split::{self, Ratio, SplitSizes};
 use crate::text::{self, ExampleText, RawMap, TextError, WalkError};
-use crate::validate::{self, Checks, RewardRange, Warning};
+use crate::validate::{self, Checks, Print, RewardRange, Warning};
 
-/// A valid example's place in the input.
+/// A valid example's place in the input: one is kept per example for the whole export,
+/// so it is packed into 24 bytes (the span's offset in 48 bits).
 #[derive(Debug, Clone, Copy)]
 pub struct Entry {
-    pub span: Span,
+    offset_low: u32,
+    offset_high: u16,
+    pub origin: Origin,
+    pub form: Form,
+    len: u32,
+    line: u32,
     /// Index within its array (or among the non-blank lines).
     pub index: u32,
     pub shape: u32,
-    pub origin: Origin,
-    pub form: Form,
 }
+
+const _: () = assert!(std::mem::size_of::<Entry>() == 24);
+
+/// Offsets an `Entry` can hold: 256 TiB.
+const MAX_OFFSET: u64 = 1 << 48;
 
 /// What the scan learned about an example's text that lets a writer copy it through
 /// instead of rewriting it: whether it is already in compact form (see
@@ -77,12 +86,34 @@ impl Form {
 }
 
 impl Entry {
+    /// `None` when the span starts beyond `MAX_OFFSET`.
+    pub fn new(span: Span, index: u32, shape: u32, origin: Origin, form: Form) -> Option<Entry> {
+        (span.offset < MAX_OFFSET).then_some(Entry {
+            offset_low: span.offset as u32,
+            offset_high: (span.offset >> 32) as u16,
+            origin,
+            form,
+            len: span.len,
+            line: span.line,
+            index,
+            shape,
+        })
+    }
+
+    pub fn span(&self) -> Span {
+        Span {
+            offset: (self.offset_high as u64) << 32 | self.offset_low as u64,
+            len: self.len,
+            line: self.line,
+        }
+    }
+
     pub fn location(&self, source: &Source) -> Location {
         Location {
             source: source.name().clone(),
             origin: self.origin,
             index: self.index as usize,
-            line: self.span.line,
+            line: self.line,
             column: None,
         }
     }
@@ -244,6 +275,7 @@ pub fn inspect(
             summary
         });
         let mut workers = vec![(); options.threads.max(1)];
+        let mut reserved = false;
         let checked = parallel::ordered(
             &mut workers,
             receiver.iter().map(Ok),
@@ -264,6 +296,19 @@ pub fn inspect(
             |(mut batch, results)| {
                 progress.set_position(batch.end);
                 state.fold_batch(&batch.arena, &mut batch.pending, results)?;
+                if !reserved {
+                    // Room for every example, estimated from the first batch: growing by
+                    // doubling would hold the old and the new copy at once near the end.
+                    reserved = true;
+                    let share = batch.end.max(1) as f64 / source.byte_len().max(1) as f64;
+                    let estimate = (state.entries.len() as f64 / share * 1.05) as usize;
+                    state
+                        .entries
+                        .reserve(estimate.saturating_sub(state.entries.len()));
+                    state
+                        .prints
+                        .reserve(estimate.saturating_sub(state.prints.len()));
+                }
                 batch.arena.clear();
                 // The scanner may have finished already; then the batch is simply freed.
                 let _ = recycle.send(batch);
@@ -334,7 +379,7 @@ struct Fold {
     rejected: Vec<RejectedExample>,
     first: Option<(Policy, Location)>,
     rewards: RewardRange,
-    prints: Vec<(u64, u32)>,
+    prints: Vec<Print>,
     shapes: ShapeTable,
     action_values: BTreeMap<(&'static str, String), (u64, String)>,
     input_examples: u64,
@@ -389,7 +434,10 @@ impl Fold {
             }
             let position = self.entries.len() as u32;
             self.rewards.observe(facts.reward, &p.location);
-            self.prints.push((facts.print, position));
+            self.prints.push(Print {
+                hash: facts.print,
+                position,
+            });
             if let Some(v) = facts.action_value {
                 let key = facts.policy.action_key();
                 let slot = self
@@ -408,13 +456,21 @@ impl Fold {
                 }),
                 None => 0,
             };
-            self.entries.push(Entry {
-                span: p.span,
-                index: p.location.index as u32,
+            let entry = Entry::new(
+                p.span,
+                p.location.index as u32,
                 shape,
-                origin: p.location.origin,
-                form: facts.form,
-            });
+                p.location.origin,
+                facts.form,
+            )
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "{}: the example starts beyond {} TiB into the input; expected a smaller file",
+                    p.location,
+                    MAX_OFFSET >> 40
+                )
+            })?;
+            self.entries.push(entry);
         }
         Ok(())
     }
@@ -675,15 +731,16 @@ impl ExampleStream for SpanStream<'_> {
             .iter()
             .map(|&id| &self.entries[id as usize])
             .collect();
-        let total: usize = entries.iter().map(|e| e.span.len as usize).sum();
+        let total: usize = entries.iter().map(|e| e.span().len as usize).sum();
         let mut bytes = vec![0u8; total];
         let mut items = Vec::with_capacity(entries.len());
         let mut rest: &mut [u8] = &mut bytes;
         let mut at = 0;
         for e in entries {
-            let len = e.span.len as usize;
+            let span = e.span();
+            let len = span.len as usize;
             let (this, tail) = rest.split_at_mut(len);
-            self.source.read_span(e.span, this)?;
+            self.source.read_span(span, this)?;
             rest = tail;
             items.push((e.location(self.source), Some(e.shape), e.form, at..at + len));
             at += len;
@@ -704,16 +761,13 @@ mod tests {
         origins
             .iter()
             .enumerate()
-            .map(|(i, o)| Entry {
-                span: Span {
+            .map(|(i, o)| {
+                let span = Span {
                     offset: i as u64,
                     len: 1,
                     line: i as u32 + 1,
-                },
-                index: i as u32,
-                shape: 0,
-                origin: *o,
-                form: Form::default(),
+                };
+                Entry::new(span, i as u32, 0, *o, Form::default()).unwrap()
             })
             .collect()
     }

@@ -307,25 +307,32 @@ impl RewardRange {
     }
 }
 
-/// Count examples whose fingerprint repeats an earlier one. `prints` holds (fingerprint,
-/// position) pairs; the result names the earliest repeat and what it repeats.
-pub fn find_duplicates(
-    prints: &mut [(u64, u32)],
-    locate: impl Fn(u32) -> String,
-) -> Option<Warning> {
+/// An example's duplicate fingerprint and its position among the valid examples,
+/// packed into 12 bytes: one is kept per example until the scan ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[repr(C, packed(4))]
+pub struct Print {
+    pub hash: u64,
+    pub position: u32,
+}
+
+/// Count examples whose fingerprint repeats an earlier one; the result names the
+/// earliest repeat and what it repeats.
+pub fn find_duplicates(prints: &mut [Print], locate: impl Fn(u32) -> String) -> Option<Warning> {
     prints.sort_unstable();
     let mut copies = 0u64;
     let mut earliest: Option<(u32, u32)> = None;
     for w in prints.windows(2) {
-        if w[0].0 == w[1].0 {
+        let (hash, copy) = (w[1].hash, w[1].position);
+        if w[0].hash == hash {
             copies += 1;
             // The first of the run is its original (sorted by position within a hash).
             let run_start = prints
-                .partition_point(|p| p.0 < w[0].0)
+                .partition_point(|p| p.hash < hash)
                 .min(prints.len() - 1);
-            let original = prints[run_start].1;
-            if earliest.is_none_or(|(_, c)| w[1].1 < c) {
-                earliest = Some((original, w[1].1));
+            let original = prints[run_start].position;
+            if earliest.is_none_or(|(_, c)| copy < c) {
+                earliest = Some((original, copy));
             }
         }
     }
@@ -404,7 +411,10 @@ mod tests {
 
     #[test]
     fn duplicates_name_the_earliest_repeat() {
-        let mut prints = vec![(5, 0), (7, 1), (5, 2), (7, 3), (5, 4)];
+        let mut prints: Vec<Print> = [(5, 0), (7, 1), (5, 2), (7, 3), (5, 4)]
+            .into_iter()
+            .map(|(hash, position)| Print { hash, position })
+            .collect();
         let w = find_duplicates(&mut prints, |i| format!("line {}", i + 1)).unwrap();
         assert_eq!(
             w,
