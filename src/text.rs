@@ -1210,6 +1210,9 @@ mod tests {
                 r#"{"state":{},"action":{},"reward":1,"metadata":{},"nextState":{}}"#,
                 r#"{"state":{},"action":{},"reward":1 }"#,
                 r#"{"state":{"a": 1},"action":{},"reward":1}"#,
+                // null parts are left out when written
+                r#"{"state":{},"action":{},"reward":1,"nextState":null}"#,
+                r#"{"state":{},"action":{},"reward":1,"metadata":null}"#,
             ] {
                 assert!(!text(src).walk(src.as_bytes()).unwrap().is_compact, "{src}");
             }

@@ -419,6 +419,69 @@ pub fn infer_format(output: &Path) -> (Format, FormatReason) {
 mod tests {
     use super::*;
 
+    /// Examples held in memory: `n` texts `{"n":i}`.
+    struct Numbers {
+        n: usize,
+        progress: Progress,
+    }
+
+    impl ExampleStream for Numbers {
+        fn len(&self) -> usize {
+            self.n
+        }
+
+        fn read(&self, range: Range<usize>) -> anyhow::Result<Batch> {
+            let mut bytes = Vec::new();
+            let mut items = Vec::new();
+            for i in range {
+                let start = bytes.len();
+                bytes.extend_from_slice(format!("{{\"n\":{i}}}").as_bytes());
+                let location = Location {
+                    source: "mem".into(),
+                    origin: crate::input::Origin::Line,
+                    index: i,
+                    line: i as u32 + 1,
+                    column: None,
+                };
+                items.push((location, None, Form::default(), start..bytes.len()));
+            }
+            Ok(Batch::from_parts(bytes, items))
+        }
+
+        fn progress(&self) -> &Progress {
+            &self.progress
+        }
+    }
+
+    #[test]
+    fn rendering_keeps_order_and_progress_counts_only_what_was_written() {
+        let n = BATCH * 5 + 17;
+        for threads in [1, 2, 4] {
+            let stream = Numbers {
+                n,
+                progress: Progress::hidden(),
+            };
+            let mut written = Vec::new();
+            render_then_write(
+                &stream,
+                threads,
+                |item, text| Ok((item.location.index, text.len())),
+                |item, text, (index, len)| {
+                    assert_eq!((index, len), (item.location.index, text.len()));
+                    assert!(
+                        stream.progress.position() <= written.len() as u64,
+                        "the bar is ahead of the file"
+                    );
+                    written.push(index);
+                    Ok(())
+                },
+            )
+            .unwrap();
+            assert_eq!(written, (0..n).collect::<Vec<_>>(), "{threads} threads");
+            assert_eq!(stream.progress.position(), n as u64);
+        }
+    }
+
     fn infer(p: &str) -> Format {
         infer_format(Path::new(p)).0
     }
