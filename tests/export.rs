@@ -244,10 +244,40 @@ fn same_seed_gives_byte_identical_files_in_every_format() {
     }
 }
 
+/// Many batches' worth of examples (the scan checks 4096 per batch, writers render
+/// 1024) from a fixture: every copy distinct, some pretty-printed (rewritten rather than
+/// copied through), some with an integer reward in the float column and some with an
+/// extra nested key (other shapes).
+fn many_examples(wd: &Workdir, fixture: &str, copies: usize) -> String {
+    let text = fs::read_to_string(fixture).unwrap();
+    let examples: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let mut out = String::new();
+    for i in 0..copies {
+        let mut ex = examples[i % examples.len()].clone();
+        ex["metadata"]["copy"] = i.into();
+        if i % 7 == 0 {
+            ex["reward"] = 1.into();
+        }
+        if i % 11 == 0 {
+            ex["metadata"]["extra"] = serde_json::json!({ "n": i, "s": "a, \"b\"\n" });
+        }
+        if i % 5 == 0 {
+            out.push_str(&serde_json::to_string_pretty(&ex).unwrap().replace('\n', " "));
+        } else {
+            out.push_str(&ex.to_string());
+        }
+        out.push('\n');
+    }
+    wd.write("many.jsonl", out).display().to_string()
+}
+
 #[test]
 fn thread_count_does_not_change_a_byte() {
     let wd = Workdir::new();
-    let input = fx("consolidation/examples.jsonl");
+    let input = many_examples(&wd, &fx("consolidation/examples.jsonl"), 6000);
     for (out, threads) in [("t1", "1"), ("t2", "2"), ("t7", "7")] {
         wd.rlx([
             "export",
