@@ -11,9 +11,9 @@ use std::collections::BTreeMap;
 use std::sync::mpsc;
 use std::sync::Mutex;
 
-/// Jobs a worker may have queued or in hand, per worker: enough to keep every worker
-/// busy while the calling thread consumes, few enough to bound the memory in flight.
-const IN_FLIGHT_PER_WORKER: usize = 2;
+/// Jobs in flight beyond one per worker: enough to keep every worker busy while the
+/// calling thread consumes, few enough to bound the memory in flight.
+const IN_FLIGHT_EXTRA: usize = 2;
 
 /// Run `work` on every job of `jobs` on `states.len()` threads and give each output to
 /// `consume`, in job order, on this thread. The first error in job order (from `jobs`,
@@ -93,8 +93,9 @@ pub fn ordered<J: Send, O: Send, S: Send>(
                     .send((sent, job?))
                     .expect("the workers outlive the job sender");
                 sent += 1;
-                if sent - consumed >= workers * IN_FLIGHT_PER_WORKER {
-                    drain(&mut consumed, sent - workers)?;
+                if sent - consumed >= workers + IN_FLIGHT_EXTRA {
+                    let next = consumed + 1;
+                    drain(&mut consumed, next)?;
                 }
             }
             drain(&mut consumed, sent)

@@ -9,7 +9,7 @@ use std::fmt;
 use std::ops::Range;
 
 use crate::example::{Policy, Split};
-use crate::format::{Batch, ExampleStream};
+use crate::format::{self, Batch, ExampleStream};
 use crate::input::{self, Location, Origin, ScanSummary, Shape, Source, Span};
 use crate::parallel;
 use crate::progress::Progress;
@@ -192,9 +192,9 @@ struct ScanBatch {
 }
 
 impl ScanBatch {
-    fn new() -> ScanBatch {
+    fn new(bytes: usize) -> ScanBatch {
         ScanBatch {
-            arena: Vec::with_capacity(BATCH_BYTES + (1 << 16)),
+            arena: Vec::with_capacity(bytes + (1 << 16)),
             pending: Vec::with_capacity(BATCH_EXAMPLES),
             end: 0,
         }
@@ -215,7 +215,12 @@ impl fmt::Display for ChecksStopped {
 impl std::error::Error for ChecksStopped {}
 
 const BATCH_EXAMPLES: usize = 4096;
-const BATCH_BYTES: usize = 4 << 20;
+
+/// The text of one scan batch: 4 MiB, less with many threads, so the batches in flight
+/// (about one per thread and a few more) stay near 48 MiB in all.
+fn scan_batch_bytes(threads: usize) -> usize {
+    ((48 << 20) / (threads + 5)).clamp(512 << 10, 4 << 20)
+}
 const REJECTED_TEXT_LIMIT: usize = 64 << 10;
 
 /// Scan, parse and check every example once.
@@ -244,7 +249,12 @@ pub fn inspect(
         // arena per batch would have the kernel zero new pages all along the file.
         let (recycle, recycled) = std::sync::mpsc::channel::<ScanBatch>();
         let scanner = scope.spawn(move || {
-            let next_batch = || recycled.try_recv().unwrap_or_else(|_| ScanBatch::new());
+            let batch_bytes = scan_batch_bytes(options.threads);
+            let next_batch = || {
+                recycled
+                    .try_recv()
+                    .unwrap_or_else(|_| ScanBatch::new(batch_bytes))
+            };
             let mut batch = next_batch();
             let summary = source.scan(|raw| {
                 let bytes = raw.bytes.map(|b| {
@@ -258,7 +268,7 @@ pub fn inspect(
                     span: raw.span,
                     bytes,
                 });
-                if batch.pending.len() >= BATCH_EXAMPLES || batch.arena.len() >= BATCH_BYTES {
+                if batch.pending.len() >= BATCH_EXAMPLES || batch.arena.len() >= batch_bytes {
                     let full = std::mem::replace(&mut batch, next_batch());
                     if sender.send(full).is_err() {
                         // The checks stopped on an invalid example; that is the error.
@@ -748,6 +758,19 @@ impl ExampleStream for SpanStream<'_> {
         Ok(Batch::from_parts(bytes, items))
     }
 
+    fn batch_end(&self, start: usize) -> usize {
+        let mut bytes = 0;
+        let mut end = start;
+        for &id in self.ids[start..].iter().take(format::BATCH) {
+            bytes += self.entries[id as usize].span().len as usize;
+            if bytes > format::BATCH_BYTES && end > start {
+                break;
+            }
+            end += 1;
+        }
+        end
+    }
+
     fn progress(&self) -> &Progress {
         self.progress
     }
@@ -770,6 +793,40 @@ mod tests {
                 Entry::new(span, i as u32, 0, *o, Form::default()).unwrap()
             })
             .collect()
+    }
+
+    #[test]
+    fn writer_batches_are_bounded_by_bytes_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("in.jsonl");
+        std::fs::write(&path, "{\"state\":{},\"action\":{},\"reward\":1}\n").unwrap();
+        let source = Source::open(path.to_str().unwrap()).unwrap();
+        // 3 MiB examples: one fits a batch, two go over, one alone may go over.
+        let big = |i: u64, len: u32| {
+            let span = Span {
+                offset: i * len as u64,
+                len,
+                line: i as u32 + 1,
+            };
+            Entry::new(span, i as u32, 0, Origin::Line, Form::default()).unwrap()
+        };
+        let large: Vec<Entry> = (0..5)
+            .map(|i| big(i, 3 << 20))
+            .chain([big(5, 9 << 20)])
+            .collect();
+        let ids: Vec<u32> = (0..6).collect();
+        let progress = Progress::hidden();
+        let stream = SpanStream::new(&source, &large, &ids, &progress);
+        let ends: Vec<usize> = std::iter::successors(Some(stream.batch_end(0)), |&e| {
+            (e < ids.len()).then(|| stream.batch_end(e))
+        })
+        .collect();
+        assert_eq!(ends, [1, 2, 3, 4, 5, 6]);
+        let small = entries(&[Origin::Line; 3000]);
+        let ids: Vec<u32> = (0..3000).collect();
+        let stream = SpanStream::new(&source, &small, &ids, &progress);
+        assert_eq!(stream.batch_end(0), format::BATCH);
+        assert_eq!(stream.batch_end(2048), 3000);
     }
 
     fn options() -> SelectOptions {

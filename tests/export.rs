@@ -265,7 +265,11 @@ fn many_examples(wd: &Workdir, fixture: &str, copies: usize) -> String {
             ex["metadata"]["extra"] = serde_json::json!({ "n": i, "s": "a, \"b\"\n" });
         }
         if i % 5 == 0 {
-            out.push_str(&serde_json::to_string_pretty(&ex).unwrap().replace('\n', " "));
+            out.push_str(
+                &serde_json::to_string_pretty(&ex)
+                    .unwrap()
+                    .replace('\n', " "),
+            );
         } else {
             out.push_str(&ex.to_string());
         }

@@ -93,12 +93,20 @@ pub trait ExampleStream: Sync {
     }
     /// The examples at `range` of the split's order.
     fn read(&self, range: Range<usize>) -> anyhow::Result<Batch>;
+    /// Where the batch that starts at `start` ends: after `BATCH` examples, or sooner so
+    /// that a batch of long examples stays near `BATCH_BYTES` (always one example at
+    /// least).
+    fn batch_end(&self, start: usize) -> usize {
+        (start + BATCH).min(self.len())
+    }
     /// Where examples written are counted (the progress bar shows written examples).
     fn progress(&self) -> &Progress;
 }
 
 /// Examples per batch: read and rendered by one thread, written in one go.
 pub const BATCH: usize = 1024;
+/// The text a batch may hold (more only when one example is longer).
+pub const BATCH_BYTES: usize = 4 << 20;
 
 /// Render the stream's examples, a batch per job on every thread, and hand each
 /// rendering in order to `write` on this thread. `write` gets each item, its text and
@@ -126,9 +134,11 @@ pub fn render_then_write_with<S: Send, R: Send>(
     mut write: impl FnMut(&Item, &[u8], R) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     let len = examples.len();
-    let jobs = (0..len)
-        .step_by(BATCH)
-        .map(|start| Ok(start..(start + BATCH).min(len)));
+    let jobs = std::iter::successors(Some(0..examples.batch_end(0)), |r| {
+        (r.end < len).then(|| r.end..examples.batch_end(r.end))
+    })
+    .filter(|r| !r.is_empty())
+    .map(Ok);
     crate::parallel::ordered(
         states,
         jobs,
