@@ -26,10 +26,12 @@ if [ ! -x /usr/bin/time ]; then
   fi
 fi
 
-cargo build --release --quiet --bin rlx --example gen --example floor
+cargo build --release --quiet --bin rlx --example gen
+# The floor is a package of its own (tests/bench/floor): serde_json's default features.
+cargo build --release --quiet --manifest-path tests/bench/floor/Cargo.toml --target-dir target/floor
 RLX=target/release/rlx
 GEN=target/release/examples/gen
-FLOOR=target/release/examples/floor
+FLOOR=target/floor/release/rlx-bench-floor
 mkdir -p "$WORK"
 
 # run_case CMD...: prints "median_seconds max_rss_kb"

@@ -1,6 +1,7 @@
 //! The benchmark's floor F: read a JSONL file line by line, parse each line into a
 //! `serde_json::Value` and write it back compactly through a BufWriter. Every rlx format
-//! is measured as a ratio to this.
+//! is measured as a ratio to this. It is a package of its own so that it is built with
+//! serde_json's default features, not rlx's.
 //!
 //! Usage: floor INPUT OUTPUT
 
