@@ -460,7 +460,7 @@ impl Fold {
                 Some(signature) => self.shapes.intern_signature(signature, || {
                     p.bytes
                         .clone()
-                        .and_then(|r| ExampleText::parse(&arena[r]).ok())
+                        .and_then(|r| ExampleText::parse_validated(&arena[r]).ok())
                         .map(|t| t.schema())
                         .unwrap_or(Schema::Null)
                 }),
@@ -579,17 +579,19 @@ fn check_bytes(bytes: Option<&[u8]>, location: &Location, options: &InspectOptio
             None,
         ),
     })?;
-    let state = prompt::StateText::parse(text.state).map_err(|e| fail(e.to_string(), None))?;
-    let detected = Policy::detect_by(|k| state.contains_key(k));
+    // The groups' own members are only read when a format renders prompts.
+    let groups = RawMap::parse(text.state).map_err(|e| fail(e.to_string(), None))?;
+    let detected = Policy::detect_by(|k| groups.contains_key(k));
     let policy = validate::check_policy(
         detected,
-        || validate::keys_of(state.keys()),
+        || validate::keys_of(groups.keys()),
         &options.checks,
     )
     .map_err(|r| fail(r, detected))?;
     let action = RawMap::parse(text.action).map_err(|e| fail(e.to_string(), detected))?;
     validate::check_action(policy, &action).map_err(|r| fail(r, detected))?;
     if options.checks.needs_prompt_fields {
+        let state = prompt::StateText::parse(text.state).map_err(|e| fail(e.to_string(), None))?;
         prompt::check_state_fields(policy, &state).map_err(|r| fail(r, detected))?;
     }
     // Only values the policy does not document are counted (and warned about).

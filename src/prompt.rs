@@ -9,11 +9,12 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::example::Policy;
-use crate::text::{describe_raw, minified, string_of, ExampleText, RawMap};
+use crate::text::{
+    describe_raw, items_of, minified, string_of, ExampleText, Raw, RawMap, ScanError,
+};
 
 /// How a state field is shown, and what type it must have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -210,16 +211,17 @@ fn answer_lead_in(policy: Policy) -> &'static str {
     }
 }
 
-/// A state's groups, borrowed from the example's text.
+/// A state's groups, borrowed from the example's text, with the members of each group
+/// that is an object.
 pub struct StateText<'a> {
     groups: RawMap<'a>,
+    members: Vec<Option<RawMap<'a>>>,
 }
 
 impl<'a> StateText<'a> {
-    pub fn parse(state: &'a RawValue) -> Result<StateText<'a>, serde_json::Error> {
-        Ok(StateText {
-            groups: RawMap::parse(state)?,
-        })
+    pub fn parse(state: Raw<'a>) -> Result<StateText<'a>, ScanError> {
+        let (groups, members) = RawMap::parse_nested(state)?;
+        Ok(StateText { groups, members })
     }
 
     pub fn contains_key(&self, key: &str) -> bool {
@@ -230,15 +232,15 @@ impl<'a> StateText<'a> {
         self.groups.keys()
     }
 
-    /// The group's members when it is an object; `Err` holds what it is instead.
-    fn group(&self, key: &str) -> Option<Result<RawMap<'a>, &'a RawValue>> {
-        let raw = self.groups.get(key)?;
-        if raw.get().starts_with('{') {
-            Some(RawMap::parse(raw).map_err(|_| raw))
-        } else if raw.get() == "null" {
-            None
-        } else {
-            Some(Err(raw))
+    /// The group's members when it is an object; `Err` holds what it is instead. A
+    /// repeated group keeps its last value, as everywhere else.
+    fn group(&self, key: &str) -> Option<Result<&RawMap<'a>, Raw<'a>>> {
+        let at = self.groups.0.iter().rposition(|(k, _)| k == key)?;
+        let raw = self.groups.0[at].1;
+        match &self.members[at] {
+            Some(members) => Some(Ok(members)),
+            None if raw.get() == "null" => None,
+            None => Some(Err(raw)),
         }
     }
 }
@@ -301,14 +303,14 @@ fn kind_name(kind: FieldKind) -> &'static str {
     }
 }
 
-fn is_number(raw: &RawValue) -> bool {
+fn is_number(raw: Raw) -> bool {
     raw.get()
         .as_bytes()
         .first()
         .is_some_and(|b| *b == b'-' || b.is_ascii_digit())
 }
 
-fn kind_accepts(kind: FieldKind, v: &RawValue) -> bool {
+fn kind_accepts(kind: FieldKind, v: Raw) -> bool {
     let text = v.get();
     match kind {
         Count => is_number(v),
@@ -348,26 +350,26 @@ pub fn render_user_prompt(policy: Policy, state: &StateText) -> String {
             for (key, v) in &g.0 {
                 if !section.fields.iter().any(|f| f.key == key) {
                     let _ = write!(out, "\n- {key}: ");
-                    render_value(&mut out, v);
+                    render_value(&mut out, *v);
                 }
             }
         }
     }
-    for (key, v) in &state.groups.0 {
+    for ((key, v), members) in state.groups.0.iter().zip(&state.members) {
         if known.iter().any(|s| s.group == key) {
             continue;
         }
         let _ = write!(out, "\n\n**{key}:**");
-        match RawMap::parse(v) {
-            Ok(members) if v.get().starts_with('{') => {
+        match members {
+            Some(members) => {
                 for (k, v) in &members.0 {
                     let _ = write!(out, "\n- {k}: ");
-                    render_value(&mut out, v);
+                    render_value(&mut out, *v);
                 }
             }
-            _ => {
+            None => {
                 out.push_str("\n- ");
-                render_value(&mut out, v);
+                render_value(&mut out, *v);
             }
         }
     }
@@ -376,10 +378,10 @@ pub fn render_user_prompt(policy: Policy, state: &StateText) -> String {
     out
 }
 
-fn render_field(out: &mut String, kind: FieldKind, v: &RawValue) {
+fn render_field(out: &mut String, kind: FieldKind, v: Raw) {
     match kind {
         Score if is_number(v) => match v.get().parse::<f64>() {
-            Ok(x) if x.is_finite() => out.push_str(&to_fixed3(x)),
+            Ok(x) if x.is_finite() => push_fixed3(out, x),
             _ => out.push_str(v.get()),
         },
         List if v.get() == "[]" => out.push_str("none"),
@@ -388,13 +390,13 @@ fn render_field(out: &mut String, kind: FieldKind, v: &RawValue) {
 }
 
 /// Scalars as text, arrays comma-joined, objects as compact JSON, null as n/a.
-fn render_value(out: &mut String, v: &RawValue) {
+fn render_value(out: &mut String, v: Raw) {
     let text = v.get();
     match text.as_bytes().first() {
         None | Some(b'n') => out.push_str("n/a"),
         Some(b'"') => out.push_str(&string_of(v).unwrap_or_default()),
         Some(b'[') => {
-            let items: Vec<&RawValue> = serde_json::from_str(text).unwrap_or_default();
+            let items = items_of(v).unwrap_or_default();
             if items.is_empty() {
                 out.push_str("none");
             }
@@ -402,7 +404,7 @@ fn render_value(out: &mut String, v: &RawValue) {
                 if i > 0 {
                     out.push_str(", ");
                 }
-                render_value(out, item);
+                render_value(out, *item);
             }
         }
         Some(b'{') => out.push_str(&minified(v)),
@@ -411,43 +413,66 @@ fn render_value(out: &mut String, v: &RawValue) {
 }
 
 /// The action as pretty JSON in a fenced block, after a lead-in line.
-pub fn render_decision(policy: Policy, action: &RawValue) -> String {
+pub fn render_decision(policy: Policy, action: Raw) -> String {
+    let mut out = String::new();
+    push_decision(&mut out, policy, action);
+    out
+}
+
+/// `render_decision`, appended to `out`.
+pub fn push_decision(out: &mut String, policy: Policy, action: Raw) {
     // A log holds few distinct actions, and pretty-printing one means parsing it into a
     // Value: remember the last renderings per thread.
     thread_local! {
-        static RENDERED: RefCell<HashMap<(Policy, String), String>> = RefCell::new(HashMap::new());
+        static RENDERED: RefCell<[HashMap<String, String>; 3]> = RefCell::new(Default::default());
     }
-    let key = (policy, action.get().to_string());
-    if let Some(hit) = RENDERED.with(|c| c.borrow().get(&key).cloned()) {
-        return hit;
+    let slot = policy as usize;
+    let is_cached = RENDERED.with(|c| match c.borrow()[slot].get(action.get()) {
+        Some(hit) => {
+            out.push_str(hit);
+            true
+        }
+        None => false,
+    });
+    if is_cached {
+        return;
     }
     let value: Value = serde_json::from_str(action.get()).unwrap_or(Value::Null);
     let pretty = serde_json::to_string_pretty(&value)
         .expect("a serde_json value always serializes: its keys are strings");
     let rendered = format!("{}\n\n```json\n{pretty}\n```", answer_lead_in(policy));
+    out.push_str(&rendered);
     RENDERED.with(|c| {
-        let mut cache = c.borrow_mut();
+        let cache = &mut c.borrow_mut()[slot];
         if cache.len() >= 4096 {
             cache.clear();
         }
-        cache.insert(key, rendered.clone());
+        cache.insert(action.get().to_string(), rendered);
     });
-    rendered
 }
 
 /// The assistant message: the decision, then the expected reward with 3 decimals.
 pub fn render_assistant(policy: Policy, example: &ExampleText) -> String {
-    format!(
-        "{}\n\n**Expected Reward**: {}",
-        render_decision(policy, example.action),
-        to_fixed3(example.reward_value)
-    )
+    let mut out = String::with_capacity(256);
+    push_assistant(&mut out, policy, example);
+    out
+}
+
+/// `render_assistant`, appended to `out`.
+pub fn push_assistant(out: &mut String, policy: Policy, example: &ExampleText) {
+    push_decision(out, policy, example.action);
+    out.push_str("\n\n**Expected Reward**: ");
+    push_fixed3(out, example.reward_value);
 }
 
 /// The reward band of the original module's Anthropic export, applied to the reward as
 /// shown (3 decimals), so `0.7996` shown as `0.800` is "excellent".
 pub fn reward_band(reward: f64) -> &'static str {
-    let shown: f64 = to_fixed3(reward).parse().unwrap_or(reward);
+    let shown = match thousandths(reward) {
+        Some((false, n)) => n as f64 / 1000.0,
+        Some((true, n)) => -(n as f64) / 1000.0,
+        None => to_fixed3(reward).parse().unwrap_or(reward),
+    };
     if shown >= 0.8 {
         "excellent outcome likelihood"
     } else if shown >= 0.6 {
@@ -464,6 +489,56 @@ pub fn reward_band(reward: f64) -> &'static str {
 /// JavaScript's `x.toFixed(3)`: the exact binary value rounded, ties away from zero
 /// (Rust's `{:.3}` rounds ties to even: 0.0625 → 0.062, JS gives 0.063), and −0 as 0.000.
 pub fn to_fixed3(x: f64) -> String {
+    let mut out = String::with_capacity(8);
+    push_fixed3(&mut out, x);
+    out
+}
+
+/// `to_fixed3`, appended to `out`. Scores and rewards take the exact integer path
+/// (the float formatter's exact mode was 4% of an anthropic export).
+pub fn push_fixed3(out: &mut String, x: f64) {
+    match thousandths(x) {
+        Some((is_negative, n)) => {
+            if is_negative {
+                out.push('-');
+            }
+            let _ = write!(out, "{}.{:03}", n / 1000, n % 1000);
+        }
+        None => out.push_str(&to_fixed3_by_formatter(x)),
+    }
+}
+
+/// `x` in thousandths, rounded half away from zero, computed exactly from its binary
+/// value: the sign and the magnitude. `None` for 0, non-finite values and |x| ≥ 1e15.
+fn thousandths(x: f64) -> Option<(bool, u64)> {
+    if x == 0.0 || !x.is_finite() || x.abs() >= 1e15 {
+        return None;
+    }
+    let bits = x.to_bits();
+    let exponent = ((bits >> 52) & 0x7ff) as i32;
+    let fraction = bits & ((1 << 52) - 1);
+    let (mantissa, e) = if exponent == 0 {
+        (fraction, -1074)
+    } else {
+        (fraction | (1 << 52), exponent - 1075)
+    };
+    // |x| · 1000 = mantissa · 1000 · 2^e, with |x| < 1e15 so e ≤ 0.
+    let scaled = mantissa as u128 * 1000;
+    let shift = (-e) as u32;
+    let n = if shift == 0 {
+        scaled
+    } else if shift >= 127 {
+        0
+    } else {
+        let half = 1u128 << (shift - 1);
+        let rest = scaled & ((1u128 << shift) - 1);
+        (scaled >> shift) + u128::from(rest >= half)
+    };
+    Some((x < 0.0, n as u64))
+}
+
+/// The formatter's route (also the reference the fast path is tested against).
+fn to_fixed3_by_formatter(x: f64) -> String {
     if x == 0.0 {
         return "0.000".to_string();
     }
@@ -482,6 +557,32 @@ pub fn to_fixed3(x: f64) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    use proptest::prelude::Strategy as _;
+
+    proptest::proptest! {
+        #[test]
+        fn fast_to_fixed3_equals_the_formatter(
+            x in proptest::prop_oneof![
+                proptest::num::f64::ANY,
+                -2.0f64..2.0,
+                (-40000i64..40000).prop_map(|k| k as f64 / 16.0),
+                (-2000i64..2000).prop_map(|k| k as f64 / 1000.0 + 0.0005),
+            ]
+        ) {
+            // Past 1e12 the formatter's tie arithmetic (|16x| · 62.5 in f64) rounds.
+            if x.abs() < 1e12 {
+                proptest::prop_assert_eq!(to_fixed3(x), to_fixed3_by_formatter(x), "{:e}", x);
+            }
+        }
+    }
+
+    #[test]
+    fn to_fixed3_is_exact_for_large_ties() {
+        // 6290784358674.5625 is 6290784358674562.5 thousandths: away from zero is ...563.
+        assert_eq!(to_fixed3(-6290784358674.5625), "-6290784358674.563");
+        assert_eq!(to_fixed3(1e15), format!("{:.3}", 1e15));
+    }
 
     #[test]
     fn to_fixed3_matches_javascript() {
@@ -514,19 +615,25 @@ mod tests {
         .unwrap()
     }
 
-    fn raw(v: &impl serde::Serialize) -> Box<RawValue> {
-        serde_json::value::to_raw_value(v).unwrap()
+    fn raw(v: &impl serde::Serialize) -> String {
+        serde_json::to_string(v).unwrap()
     }
 
     fn check(state: &serde_json::Map<String, Value>) -> Result<(), String> {
         let r = raw(state);
-        check_state_fields(Policy::Retrieval, &StateText::parse(&r).unwrap())
+        check_state_fields(
+            Policy::Retrieval,
+            &StateText::parse(Raw::from_validated(&r)).unwrap(),
+        )
     }
 
     #[test]
     fn user_prompt_lists_every_field_and_marks_absent_ones() {
         let r = raw(&retrieval_state());
-        let text = render_user_prompt(Policy::Retrieval, &StateText::parse(&r).unwrap());
+        let text = render_user_prompt(
+            Policy::Retrieval,
+            &StateText::parse(Raw::from_validated(&r)).unwrap(),
+        );
         assert_eq!(
             text,
             "Analyze the features of this query and decide whether and how to search memory:\n\n\

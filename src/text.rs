@@ -1,7 +1,8 @@
 //! An example as text: the top-level parts of an example borrowed from the input bytes
-//! (`&RawValue`s), checked without building a tree. The scan pass and the formats that
-//! pass examples through unchanged (jsonl, huggingface) work on this view, so their
-//! cost is a syntax check and a copy rather than a parse into `Value`s and back.
+//! (`Raw` values), checked without building a tree. The scan validates an example once,
+//! with serde_json; everything after that (the parts' members, the writers' second
+//! reading) is found by a byte scanner that trusts the syntax, so their cost is a walk
+//! and a copy rather than a parse into `Value`s and back.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -44,25 +45,304 @@ impl<'de> Deserialize<'de> for Key<'de> {
     }
 }
 
+/// The text of one JSON value (no surrounding whitespace) borrowed from an example,
+/// which serde_json has validated: the scanners below follow its structure without
+/// checking its syntax again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Raw<'a>(&'a str);
+
+impl<'a> Raw<'a> {
+    /// `text` must be one valid JSON value (as serde_json's `RawValue::get` gives).
+    pub fn from_validated(text: &'a str) -> Raw<'a> {
+        Raw(text)
+    }
+
+    pub fn get(self) -> &'a str {
+        self.0
+    }
+}
+
 /// The string a raw JSON string value holds (borrowed when it has no escapes).
-pub fn string_of(raw: &RawValue) -> Option<Cow<'_, str>> {
-    serde_json::from_str::<Key>(raw.get()).ok().map(|k| k.0)
+pub fn string_of(raw: Raw<'_>) -> Option<Cow<'_, str>> {
+    let text = raw.get();
+    let inner = text.strip_prefix('"')?.strip_suffix('"')?;
+    if !inner.contains('\\') {
+        return Some(Cow::Borrowed(inner));
+    }
+    serde_json::from_str::<String>(text).ok().map(Cow::Owned)
 }
 
 /// JSON text without the whitespace outside strings.
-pub fn minified(raw: &RawValue) -> String {
+pub fn minified(raw: Raw) -> String {
     let mut out = Vec::with_capacity(raw.get().len());
     for_each_significant(raw.get().as_bytes(), |chunk| out.extend_from_slice(chunk));
     // Only ASCII whitespace outside strings was removed, so this is still UTF-8.
     String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
+/// Append `s` as the contents of a JSON string (no quotes), escaped exactly as
+/// serde_json escapes: `"`, `\\`, the short forms `\b \f \n \r \t`, and other control
+/// characters as `\u00xx`.
+pub fn push_json_escaped(out: &mut String, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    let mut i = 0;
+    while let Some(skip) = find_escape(&bytes[i..]) {
+        i += skip;
+        let b = bytes[i];
+        let short = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            _ => "",
+        };
+        out.push_str(&s[start..i]);
+        if short.is_empty() {
+            out.push_str("\\u00");
+            out.push(HEX[(b >> 4) as usize] as char);
+            out.push(HEX[(b & 0xf) as usize] as char);
+        } else {
+            out.push_str(short);
+        }
+        i += 1;
+        start = i;
+    }
+    out.push_str(&s[start..]);
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of each byte of the result is set where `word` has a byte below `n`
+/// (n ≤ 128; the lowest such byte is exact, which is the one used).
+#[inline]
+fn bytes_below(word: u64, n: u8) -> u64 {
+    word.wrapping_sub(ONES * n as u64) & !word & HIGHS
+}
+
+/// The position of the first byte JSON must escape in a string: a control character,
+/// `"` or `\\`, eight bytes at a time.
+#[inline]
+fn find_escape(bytes: &[u8]) -> Option<usize> {
+    let mut chunks = bytes.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        let word = u64::from_le_bytes(chunk.try_into().expect("chunks_exact yields 8 bytes"));
+        let hits = bytes_below(word, 0x20)
+            | bytes_below(word ^ (ONES * b'"' as u64), 1)
+            | bytes_below(word ^ (ONES * b'\\' as u64), 1);
+        if hits != 0 {
+            return Some(at + (hits.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| b < 0x20 || b == b'"' || b == b'\\')
+        .map(|i| at + i)
+}
+
+/// Validated JSON text that did not have the expected structure: the file changed under
+/// rlx, or a bug.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanError(&'static str);
+
+impl fmt::Display for ScanError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the JSON text is not as validated ({})", self.0)
+    }
+}
+
+impl std::error::Error for ScanError {}
+
+/// A cursor over validated JSON text that steps over whole values.
+struct Scanner<'a> {
+    text: &'a str,
+    at: usize,
+}
+
+impl<'a> Scanner<'a> {
+    fn peek(&self) -> u8 {
+        self.text.as_bytes().get(self.at).copied().unwrap_or(0)
+    }
+
+    fn skip_ws(&mut self) {
+        while matches!(self.peek(), b' ' | b'\n' | b'\r' | b'\t') {
+            self.at += 1;
+        }
+    }
+
+    fn expect(&mut self, byte: u8, what: &'static str) -> Result<(), ScanError> {
+        self.skip_ws();
+        if self.peek() != byte {
+            return Err(ScanError(what));
+        }
+        self.at += 1;
+        Ok(())
+    }
+
+    /// Step over a string (at its opening quote); the end of its contents.
+    #[inline]
+    fn skip_string(&mut self) -> Result<usize, ScanError> {
+        let bytes = self.text.as_bytes();
+        let mut i = self.at + 1;
+        loop {
+            i += find_quote_or_backslash(bytes.get(i..).unwrap_or_default())
+                .ok_or(ScanError("an unterminated string"))?;
+            if bytes[i] == b'"' {
+                self.at = i + 1;
+                return Ok(i);
+            }
+            i += 2;
+        }
+    }
+
+    /// Step over one value; its text.
+    fn value(&mut self) -> Result<Raw<'a>, ScanError> {
+        self.skip_ws();
+        let start = self.at;
+        let bytes = self.text.as_bytes();
+        match self.peek() {
+            b'"' => {
+                self.skip_string()?;
+            }
+            b'{' | b'[' => {
+                let mut depth = 0usize;
+                loop {
+                    match bytes.get(self.at) {
+                        Some(b'"') => {
+                            self.skip_string()?;
+                            continue;
+                        }
+                        Some(b'{' | b'[') => depth += 1,
+                        Some(b'}' | b']') => {
+                            depth -= 1;
+                            if depth == 0 {
+                                self.at += 1;
+                                break;
+                            }
+                        }
+                        Some(_) => {}
+                        None => return Err(ScanError("an unclosed object or array")),
+                    }
+                    self.at += 1;
+                }
+            }
+            _ => {
+                while !matches!(
+                    self.peek(),
+                    b',' | b'}' | b']' | b' ' | b'\n' | b'\r' | b'\t' | 0
+                ) {
+                    self.at += 1;
+                }
+                if self.at == start {
+                    return Err(ScanError("a missing value"));
+                }
+            }
+        }
+        self.text
+            .get(start..self.at)
+            .map(Raw)
+            .ok_or(ScanError("a value cut inside a character"))
+    }
+
+    /// An object's members (at its opening brace). With `nest`, the members of the
+    /// values that are objects are found in the same pass (one per member, `None` for
+    /// the others), so nested text is not scanned twice.
+    #[allow(clippy::type_complexity)]
+    fn members(
+        &mut self,
+        nest: bool,
+    ) -> Result<(Vec<(Cow<'a, str>, Raw<'a>)>, Vec<Option<RawMap<'a>>>), ScanError> {
+        self.expect(b'{', "an object")?;
+        let mut members = Vec::with_capacity(8);
+        let mut nested = Vec::new();
+        self.skip_ws();
+        if self.peek() == b'}' {
+            self.at += 1;
+            return Ok((members, nested));
+        }
+        loop {
+            self.skip_ws();
+            if self.peek() != b'"' {
+                return Err(ScanError("a key"));
+            }
+            let key = self.value()?;
+            let key = string_of(key).ok_or(ScanError("a key"))?;
+            self.expect(b':', "a colon")?;
+            self.skip_ws();
+            if nest && self.peek() == b'{' {
+                let start = self.at;
+                let (inner, _) = self.members(false)?;
+                let text = self
+                    .text
+                    .get(start..self.at)
+                    .ok_or(ScanError("an object"))?;
+                members.push((key, Raw(text)));
+                nested.push(Some(RawMap(inner)));
+            } else {
+                members.push((key, self.value()?));
+                if nest {
+                    nested.push(None);
+                }
+            }
+            self.skip_ws();
+            match self.peek() {
+                b',' => self.at += 1,
+                b'}' => {
+                    self.at += 1;
+                    return Ok((members, nested));
+                }
+                _ => return Err(ScanError("a comma or a closing brace")),
+            }
+        }
+    }
+
+    /// An array's items (at its opening bracket).
+    fn items(&mut self) -> Result<Vec<Raw<'a>>, ScanError> {
+        self.expect(b'[', "an array")?;
+        let mut items = Vec::new();
+        self.skip_ws();
+        if self.peek() == b']' {
+            self.at += 1;
+            return Ok(items);
+        }
+        loop {
+            items.push(self.value()?);
+            self.skip_ws();
+            match self.peek() {
+                b',' => self.at += 1,
+                b']' => {
+                    self.at += 1;
+                    return Ok(items);
+                }
+                _ => return Err(ScanError("a comma or a closing bracket")),
+            }
+        }
+    }
+}
+
+/// An array's items, from validated text.
+pub fn items_of(raw: Raw<'_>) -> Result<Vec<Raw<'_>>, ScanError> {
+    Scanner {
+        text: raw.get(),
+        at: 0,
+    }
+    .items()
+}
+
 /// An object's members, values left as text. A repeated key keeps its last value, as
 /// `serde_json::Map` does.
-pub struct RawMap<'a>(pub Vec<(Cow<'a, str>, &'a RawValue)>);
+pub struct RawMap<'a>(pub Vec<(Cow<'a, str>, Raw<'a>)>);
 
 impl<'a> RawMap<'a> {
-    pub fn get(&self, key: &str) -> Option<&'a RawValue> {
+    pub fn get(&self, key: &str) -> Option<Raw<'a>> {
         self.0.iter().rev().find(|(k, _)| k == key).map(|(_, v)| *v)
     }
 
@@ -74,11 +354,29 @@ impl<'a> RawMap<'a> {
         self.0.iter().map(|(k, _)| k.as_ref())
     }
 
-    pub fn parse(raw: &'a RawValue) -> Result<RawMap<'a>, serde_json::Error> {
-        serde_json::from_str(raw.get())
+    /// The members of validated object text.
+    pub fn parse(raw: Raw<'a>) -> Result<RawMap<'a>, ScanError> {
+        Scanner {
+            text: raw.get(),
+            at: 0,
+        }
+        .members(false)
+        .map(|(m, _)| RawMap(m))
+    }
+
+    /// The members of validated object text, and the members of each member that is an
+    /// object (`None` for the others), in one pass.
+    pub fn parse_nested(raw: Raw<'a>) -> Result<(RawMap<'a>, Vec<Option<RawMap<'a>>>), ScanError> {
+        Scanner {
+            text: raw.get(),
+            at: 0,
+        }
+        .members(true)
+        .map(|(m, nested)| (RawMap(m), nested))
     }
 }
 
+/// serde_json's validating parse of an object (the scan's first reading of an example).
 impl<'de> Deserialize<'de> for RawMap<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct MapVisitor;
@@ -91,7 +389,7 @@ impl<'de> Deserialize<'de> for RawMap<'de> {
                 let mut members = Vec::with_capacity(8);
                 while let Some(key) = map.next_key::<Key<'de>>()? {
                     let value: &'de RawValue = map.next_value()?;
-                    members.push((key.0, value));
+                    members.push((key.0, Raw(value.get())));
                 }
                 Ok(RawMap(members))
             }
@@ -100,13 +398,13 @@ impl<'de> Deserialize<'de> for RawMap<'de> {
     }
 }
 
-/// The first non-whitespace byte of a raw value.
-fn first_byte(raw: &RawValue) -> u8 {
+/// The first byte of a raw value.
+fn first_byte(raw: Raw) -> u8 {
     raw.get().bytes().next().unwrap_or(b' ')
 }
 
 /// What a raw value is, for messages (as `describe_value`).
-pub fn describe_raw(raw: &RawValue) -> String {
+pub fn describe_raw(raw: Raw) -> String {
     match serde_json::from_str::<Value>(raw.get()) {
         Ok(v) => describe_value(&v),
         Err(_) => quote_cut(raw.get(), true),
@@ -115,13 +413,13 @@ pub fn describe_raw(raw: &RawValue) -> String {
 
 /// An example's parts, borrowed from its bytes.
 pub struct ExampleText<'a> {
-    pub state: &'a RawValue,
-    pub action: &'a RawValue,
-    pub reward: &'a RawValue,
-    pub next_state: Option<&'a RawValue>,
-    pub metadata: Option<&'a RawValue>,
+    pub state: Raw<'a>,
+    pub action: Raw<'a>,
+    pub reward: Raw<'a>,
+    pub next_state: Option<Raw<'a>>,
+    pub metadata: Option<Raw<'a>>,
     /// Keys beyond the five above, in input order.
-    pub extra: Vec<(Cow<'a, str>, &'a RawValue)>,
+    pub extra: Vec<(Cow<'a, str>, Raw<'a>)>,
     pub reward_value: f64,
 }
 
@@ -144,6 +442,21 @@ impl<'a> ExampleText<'a> {
             ))));
         }
         let map: RawMap<'a> = serde_json::from_slice(bytes).map_err(TextError::Json)?;
+        ExampleText::from_members(map)
+    }
+
+    /// Parse an example's text that `parse` has accepted before (a writer's second
+    /// reading): its members are found by the scanner, without validating again.
+    pub fn parse_validated(bytes: &'a [u8]) -> Result<ExampleText<'a>, TextError> {
+        let text = std::str::from_utf8(bytes)
+            .map_err(|_| TextError::Shape(ShapeError("is no longer UTF-8".into())))?;
+        let map = RawMap::parse(Raw(text.trim_matches([' ', '\n', '\r', '\t'])))
+            .map_err(|e| TextError::Shape(ShapeError(e.to_string())))?;
+        ExampleText::from_members(map)
+    }
+
+    /// The shape checks every format needs, on the example's members.
+    fn from_members(map: RawMap<'a>) -> Result<ExampleText<'a>, TextError> {
         let shape = |s: String| TextError::Shape(ShapeError(s));
         for (i, (k, _)) in map.0.iter().enumerate() {
             if map.0[..i].iter().any(|(earlier, _)| earlier == k) {
@@ -152,7 +465,7 @@ impl<'a> ExampleText<'a> {
                 )));
             }
         }
-        let object = |key: &str, required: bool| -> Result<Option<&'a RawValue>, TextError> {
+        let object = |key: &str, required: bool| -> Result<Option<Raw<'a>>, TextError> {
             match map.get(key) {
                 None if required => Err(shape(format!("has no \"{key}\"; expected an object"))),
                 None => Ok(None),
@@ -185,7 +498,7 @@ impl<'a> ExampleText<'a> {
         }
         let next_state = object("nextState", false)?;
         let metadata = object("metadata", false)?;
-        let mut extra: Vec<(Cow<'a, str>, &'a RawValue)> = Vec::new();
+        let mut extra: Vec<(Cow<'a, str>, Raw<'a>)> = Vec::new();
         for (k, v) in &map.0 {
             if matches!(
                 k.as_ref(),
@@ -194,8 +507,8 @@ impl<'a> ExampleText<'a> {
                 continue;
             }
             match extra.iter_mut().find(|(ek, _)| ek == k) {
-                Some(slot) => slot.1 = v,
-                None => extra.push((k.clone(), v)),
+                Some(slot) => slot.1 = *v,
+                None => extra.push((k.clone(), *v)),
             }
         }
         Ok(ExampleText {
@@ -223,7 +536,7 @@ impl<'a> ExampleText<'a> {
             fields.push(("metadata".to_string(), schema_of(m)));
         }
         for (k, v) in &self.extra {
-            fields.push((k.to_string(), schema_of(v)));
+            fields.push((k.to_string(), schema_of(*v)));
         }
         Schema::Struct(fields)
     }
@@ -239,7 +552,7 @@ impl<'a> ExampleText<'a> {
         let mut shape = 0;
         let mut print = 0;
         let mut is_spaced = false;
-        let mut part = |name: &str, raw: &RawValue, is_compared: bool| -> Result<(), WalkError> {
+        let mut part = |name: &str, raw: Raw, is_compared: bool| -> Result<(), WalkError> {
             let (w, spaced) = walk_of(raw).map_err(|e| nested(name, e))?;
             is_spaced |= spaced;
             shape = mix(mix(shape, hash_bytes(KEY_SEED, name.as_bytes())), w.shape);
@@ -258,7 +571,7 @@ impl<'a> ExampleText<'a> {
             part("metadata", m, false)?;
         }
         for (k, v) in &self.extra {
-            part(k, v, false)?;
+            part(k, *v, false)?;
         }
         Ok(Walked {
             shape,
@@ -272,7 +585,7 @@ impl<'a> ExampleText<'a> {
     /// plainly, with nothing between them but `,` and `:`. The values' own whitespace
     /// is the walk's business.
     fn is_laid_out_compactly(&self, bytes: &[u8]) -> bool {
-        let mut members: Vec<(&str, &RawValue)> = vec![
+        let mut members: Vec<(&str, Raw)> = vec![
             ("state", self.state),
             ("action", self.action),
             ("reward", self.reward),
@@ -334,7 +647,7 @@ impl<'a> ExampleText<'a> {
                 w.write_all(b",")?;
                 serde_json::to_writer(&mut *w, k.as_ref())?;
                 w.write_all(b":")?;
-                write_minified(w, v)?;
+                write_minified(w, *v)?;
             }
         }
         w.write_all(b"}")
@@ -412,7 +725,7 @@ impl Hasher for FxHasher {
 /// Parse an example's text again in a later pass; it was validated by the scan, so a
 /// failure means the file changed underneath rlx.
 pub fn reparse<'a>(location: &Location, bytes: &'a [u8]) -> anyhow::Result<ExampleText<'a>> {
-    ExampleText::parse(bytes).map_err(|e| {
+    ExampleText::parse_validated(bytes).map_err(|e| {
         let why = match e {
             TextError::Json(e) => e.to_string(),
             TextError::Shape(e) => e.0,
@@ -428,11 +741,11 @@ pub fn example_from_text(
     with_metadata: bool,
     with_rest: bool,
 ) -> Result<Example, String> {
-    let text = ExampleText::parse(bytes).map_err(|e| match e {
+    let text = ExampleText::parse_validated(bytes).map_err(|e| match e {
         TextError::Json(e) => e.to_string(),
         TextError::Shape(e) => e.0,
     })?;
-    let object = |raw: &RawValue| serde_json::from_str::<Map<String, Value>>(raw.get());
+    let object = |raw: Raw| serde_json::from_str::<Map<String, Value>>(raw.get());
     let err = |e: serde_json::Error| e.to_string();
     Ok(Example {
         state: object(text.state).map_err(err)?,
@@ -459,7 +772,7 @@ pub fn example_from_text(
 }
 
 /// Copy JSON text without the whitespace outside strings.
-pub fn write_minified(w: &mut dyn Write, raw: &RawValue) -> io::Result<()> {
+pub fn write_minified(w: &mut dyn Write, raw: Raw) -> io::Result<()> {
     let bytes = raw.get().as_bytes();
     if !bytes
         .iter()
@@ -841,12 +1154,9 @@ const KEY_SEED: u64 = 0x6b65_7973;
 
 /// The position of the first `"` or `\\` in `bytes`, eight bytes at a time (strings are
 /// most of an example's text, and this is the walk's inner loop).
+#[inline]
 fn find_quote_or_backslash(bytes: &[u8]) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    // The high bit of each byte of the result is set where `word` had a zero byte (the
-    // lowest one is exact, which is the one used).
-    let zero_bytes = |word: u64| word.wrapping_sub(ONES) & !word & HIGHS;
+    let zero_bytes = |word: u64| bytes_below(word, 1);
     let mut chunks = bytes.chunks_exact(8);
     let mut at = 0;
     for chunk in &mut chunks {
@@ -875,14 +1185,14 @@ fn nested(prefix: &str, e: WalkError) -> WalkError {
 
 /// Walk one part of an example; also says whether its text had whitespace outside
 /// strings.
-fn walk_of(raw: &RawValue) -> Result<(Walk, bool), WalkError> {
+fn walk_of(raw: Raw) -> Result<(Walk, bool), WalkError> {
     let mut w = Walker::new(raw.get());
     let walk = w.value()?;
     Ok((walk, w.is_spaced))
 }
 
 /// The schema of a raw value, built by a serde visitor: no `Value` tree is made.
-pub fn schema_of(raw: &RawValue) -> Schema {
+pub fn schema_of(raw: Raw) -> Schema {
     serde_json::from_str::<SchemaOf>(raw.get())
         .map(|s| s.0)
         .unwrap_or(Schema::Null)
@@ -1180,6 +1490,57 @@ mod tests {
                 let w2 = text(&again).walk(again.as_bytes()).unwrap();
                 prop_assert!(w2.is_compact);
                 prop_assert_eq!((w2.shape, w2.print), (walked.shape, walked.print));
+            }
+
+            /// The scanner that trusts validated text finds exactly the members,
+            /// items and parts serde_json's validating parse finds.
+            #[test]
+            fn the_scanner_agrees_with_serde(ex in example(), pretty in any::<bool>(), nested in value()) {
+                let src = if pretty {
+                    serde_json::to_string_pretty(&ex).unwrap()
+                } else {
+                    serde_json::to_string(&ex).unwrap()
+                };
+                let strict = text(&src);
+                let trusted = match ExampleText::parse_validated(src.as_bytes()) {
+                    Ok(t) => t,
+                    Err(_) => panic!("the scanner rejected {src}"),
+                };
+                prop_assert_eq!(strict.state, trusted.state);
+                prop_assert_eq!(strict.action, trusted.action);
+                prop_assert_eq!(strict.reward, trusted.reward);
+                prop_assert_eq!(strict.next_state, trusted.next_state);
+                prop_assert_eq!(strict.metadata, trusted.metadata);
+                prop_assert_eq!(&strict.extra, &trusted.extra);
+                for part in [strict.state, strict.action] {
+                    let by_serde: RawMap = serde_json::from_str(part.get()).unwrap();
+                    prop_assert_eq!(RawMap::parse(part).unwrap().0, by_serde.0);
+                }
+                let nested_text = if pretty {
+                    serde_json::to_string_pretty(&nested).unwrap()
+                } else {
+                    nested.to_string()
+                };
+                if nested.is_array() {
+                    let by_serde: Vec<&RawValue> = serde_json::from_str(&nested_text).unwrap();
+                    let by_serde: Vec<&str> = by_serde.iter().map(|r| r.get()).collect();
+                    let scanned: Vec<&str> = items_of(Raw(&nested_text)).unwrap().into_iter().map(Raw::get).collect();
+                    prop_assert_eq!(scanned, by_serde);
+                }
+                if nested.is_string() {
+                    let decoded = string_of(Raw(&nested_text));
+                    prop_assert_eq!(decoded.as_deref(), nested.as_str());
+                }
+            }
+
+            #[test]
+            fn escaping_matches_serde(s in any::<String>(), t in "[\\x00-\\x1f\"\\\\a\\u{7f}\\u{2028}é]{0,12}") {
+                for s in [s, t] {
+                    let mut ours = String::new();
+                    push_json_escaped(&mut ours, &s);
+                    let theirs = serde_json::to_string(&s).unwrap();
+                    prop_assert_eq!(ours, &theirs[1..theirs.len() - 1]);
+                }
             }
 
             /// Equal shapes mean equal schemas, so one schema per shape id is right.

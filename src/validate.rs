@@ -347,6 +347,7 @@ pub fn find_duplicates(prints: &mut [Print], locate: impl Fn(u32) -> String) -> 
 mod tests {
     use super::*;
     use crate::input::Origin;
+    use crate::text::Raw;
     use serde_json::json;
 
     fn loc(line: u32) -> Location {
@@ -394,15 +395,16 @@ mod tests {
 
     #[test]
     fn actions_need_their_policy_key() {
-        let action = serde_json::value::to_raw_value(&json!({"decision": "store"})).unwrap();
-        let err =
-            check_action(Policy::Consolidation, &RawMap::parse(&action).unwrap()).unwrap_err();
+        let action = json!({"decision": "store"}).to_string();
+        let action = RawMap::parse(Raw::from_validated(&action)).unwrap();
+        let err = check_action(Policy::Consolidation, &action).unwrap_err();
         assert_eq!(
             err,
             "action has \"decision\" (the extraction policy's key) but no \"action\"; expected a consolidation action"
         );
-        let action = serde_json::value::to_raw_value(&json!({"shouldRetrieve": "yes"})).unwrap();
-        let err = check_action(Policy::Retrieval, &RawMap::parse(&action).unwrap()).unwrap_err();
+        let action = json!({"shouldRetrieve": "yes"}).to_string();
+        let action = RawMap::parse(Raw::from_validated(&action)).unwrap();
+        let err = check_action(Policy::Retrieval, &action).unwrap_err();
         assert_eq!(
             err,
             "action.shouldRetrieve is the string \"yes\"; expected true or false"

@@ -19,7 +19,7 @@ use crate::example::{Policy, Split};
 use crate::output::OutputDir;
 use crate::prompt::{self, StateText};
 use crate::summary::ExportResult;
-use crate::text::{minified, reparse, ExampleText, RawMap};
+use crate::text::{minified, push_json_escaped, reparse, ExampleText, RawMap};
 use crate::validate::Warning;
 
 const HUMAN: &str = "\n\nHuman:";
@@ -45,11 +45,6 @@ fn escaped(s: &str) -> String {
     quoted[1..quoted.len() - 1].to_string()
 }
 
-fn push_escaped(out: &mut String, s: &str) {
-    let quoted = serde_json::to_string(s).expect("a string always serializes");
-    out.push_str(&quoted[1..quoted.len() - 1]);
-}
-
 /// The escaped start of every legacy prompt of a policy: `\n\nHuman: ` and the system
 /// prompt, then the blank line before the state.
 fn escaped_prompt_head(policy: Policy) -> &'static str {
@@ -64,32 +59,29 @@ fn escaped_prompt_head(policy: Policy) -> &'static str {
 
 /// A legacy line, or why the example cannot be one.
 fn legacy_line(policy: Policy, ex: &ExampleText, include_metadata: bool) -> Result<String, String> {
-    let system = prompt::system_prompt(policy);
     let state = StateText::parse(ex.state).map_err(|e| e.to_string())?;
     let user = prompt::render_user_prompt(policy, &state);
-    if let Some(sep) = [HUMAN, ASSISTANT]
-        .iter()
-        .find(|s| system.contains(**s) || user.contains(**s))
-    {
+    // The fixed texts hold no separator (a test checks the system prompts); only the
+    // state's values can bring one in.
+    if let Some(sep) = [HUMAN, ASSISTANT].iter().find(|s| user.contains(**s)) {
         return Err(format!(
             "the rendered state contains {sep:?}, which would start a new turn of the Human/Assistant prompt"
         ));
     }
-    let completion = format!(
-        " {}, indicating {}.",
-        prompt::render_assistant(policy, ex),
-        prompt::reward_band(ex.reward_value)
-    );
-    let quoted = |s: &str| serde_json::to_string(s).expect("a string always serializes");
-    // The prompt is escaped in three parts; the fixed head (separator and system prompt)
-    // is the same on every line, so it is escaped once per policy.
-    let mut line = String::with_capacity(user.len() + completion.len() + 1024);
+    // Written escaped straight into the line; the fixed head (separator and system
+    // prompt) is the same on every line, so it is escaped once per policy.
+    let mut line = String::with_capacity(user.len() + 1536);
     line.push_str("{\"prompt\":\"");
     line.push_str(escaped_prompt_head(policy));
-    push_escaped(&mut line, &user);
+    push_json_escaped(&mut line, &user);
     line.push_str(&escaped(ASSISTANT));
-    line.push_str("\",\"completion\":");
-    line.push_str(&quoted(&completion));
+    line.push_str("\",\"completion\":\" ");
+    let mut assistant = String::with_capacity(256);
+    prompt::push_assistant(&mut assistant, policy, ex);
+    push_json_escaped(&mut line, &assistant);
+    line.push_str(", indicating ");
+    line.push_str(prompt::reward_band(ex.reward_value));
+    line.push_str(".\"");
     if include_metadata {
         // The example's metadata, then reward and policy, which win on a name clash.
         line.push_str(",\"metadata\":{");
@@ -97,20 +89,24 @@ fn legacy_line(policy: Policy, ex: &ExampleText, include_metadata: bool) -> Resu
             let members = RawMap::parse(meta).map_err(|e| e.to_string())?;
             for (k, v) in &members.0 {
                 // A repeated key keeps only its last value, as everywhere else.
-                let is_last = members.get(k).is_some_and(|last| std::ptr::eq(last, *v));
+                let is_last = members
+                    .get(k)
+                    .is_some_and(|last| last.get().as_ptr() == v.get().as_ptr());
                 if k == "reward" || k == "policy" || !is_last {
                     continue;
                 }
-                line.push_str(&quoted(k));
-                line.push(':');
-                line.push_str(&minified(v));
+                line.push('"');
+                push_json_escaped(&mut line, k);
+                line.push_str("\":");
+                line.push_str(&minified(*v));
                 line.push(',');
             }
         }
         line.push_str("\"reward\":");
         line.push_str(ex.reward.get());
-        line.push_str(",\"policy\":");
-        line.push_str(&quoted(policy.name()));
+        line.push_str(",\"policy\":\"");
+        push_json_escaped(&mut line, policy.name());
+        line.push('"');
         line.push('}');
     }
     line.push('}');
@@ -340,6 +336,17 @@ fn guide(result: &ExportResult, out: &OutputDir, style: AnthropicStyle) -> Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fixed_texts_hold_no_separator() {
+        // legacy_line checks only the rendered state for separators.
+        for policy in Policy::ALL {
+            let system = prompt::system_prompt(policy);
+            for s in [HUMAN, ASSISTANT].iter().chain(&BEDROCK_FORBIDDEN) {
+                assert!(!system.contains(s), "{policy}: {s:?}");
+            }
+        }
+    }
 
     fn example(category: &str) -> String {
         json!({

@@ -15,14 +15,13 @@ use super::{ExampleStream, FormatWriter, SplitOutcome, WriterConfig};
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 
-use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::example::Split;
 use crate::output::{OutFile, OutputDir};
 use crate::schema::Schema;
 use crate::summary::ExportResult;
-use crate::text::{minified, reparse, string_of, ExampleText, FxHasher, RawMap};
+use crate::text::{minified, reparse, string_of, ExampleText, FxHasher, Raw, RawMap};
 use crate::validate::Warning;
 use std::io::Write;
 
@@ -187,7 +186,7 @@ impl Cells {
         self.path = path;
     }
 
-    fn fill(&mut self, path: &mut String, raw: &RawValue, index: &ColumnIndex, escape: bool) {
+    fn fill(&mut self, path: &mut String, raw: Raw, index: &ColumnIndex, escape: bool) {
         let column = index.by_name.get(path.as_str()).copied();
         let first = raw.get().as_bytes().first().copied().unwrap_or(b'n');
         if first == b'{' && column.is_none() {
