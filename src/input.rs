@@ -862,21 +862,20 @@ pub fn parse_json(bytes: &[u8], location: &Location) -> Result<Value, ParseFailu
     serde_json::from_slice::<Value>(bytes).map_err(|e| json_failure(bytes, &e, location))
 }
 
-/// Check that bytes are UTF-8, naming the first bad byte.
-pub fn check_utf8(bytes: &[u8], location: &Location) -> Result<(), ParseFailure> {
-    if let Err(e) = std::str::from_utf8(bytes) {
+/// Check that bytes are UTF-8, naming the first bad byte; the text when they are.
+pub fn check_utf8<'a>(bytes: &'a [u8], location: &Location) -> Result<&'a str, ParseFailure> {
+    std::str::from_utf8(bytes).map_err(|e| {
         let at = e.valid_up_to();
         let (line, column) = line_col(bytes, at, location);
-        return Err(ParseFailure {
+        ParseFailure {
             line: Some(line),
             column: Some(column),
             message: format!(
                 "byte 0x{:02x} is not UTF-8; expected UTF-8 text (re-encode the file, e.g. iconv -f latin1 -t utf-8)",
                 bytes[at]
             ),
-        });
-    }
-    Ok(())
+        }
+    })
 }
 
 /// A serde_json error on an example's bytes, with the absolute line and column.

@@ -522,26 +522,17 @@ impl Fold {
 /// policy its state looks like, if any).
 type Checked = Result<Facts, (Location, String, Option<Policy>)>;
 
-fn check_bytes(bytes: Option<&[u8]>, location: &Location, options: &InspectOptions) -> Checked {
-    let Some(bytes) = bytes else {
-        return Err((
-            location.clone(),
-            format!(
-                "the example is longer than {} MiB; expected examples of at most that size",
-                input::MAX_EXAMPLE_BYTES >> 20
-            ),
-            None,
-        ));
-    };
-    let syntax = |f: input::ParseFailure| {
-        let mut at = location.clone();
-        if let Some(line) = f.line {
-            at.line = line;
-            at.column = f.column;
-        }
-        (at, f.message, None)
-    };
-    input::check_utf8(bytes, location).map_err(syntax)?;
+type Failure = (Location, String, Option<Policy>);
+
+/// serde_json's parse, then a walk per part: slower than `text::parse_and_walk`, but
+/// every failure comes out with its message (the JSON error with its line and column, a
+/// shape rule, a lone surrogate, a repeated key's path, nesting too deep).
+fn parse_and_walk_slowly<'a>(
+    bytes: &'a [u8],
+    location: &Location,
+    syntax: &dyn Fn(input::ParseFailure) -> Failure,
+    fail: &dyn Fn(String, Option<Policy>) -> Failure,
+) -> Result<(ExampleText<'a>, text::Walked), Failure> {
     let text = match ExampleText::parse(bytes) {
         Ok(t) => t,
         Err(TextError::Json(e)) => return Err(syntax(input::json_failure(bytes, &e, location))),
@@ -564,7 +555,6 @@ fn check_bytes(bytes: Option<&[u8]>, location: &Location, options: &InspectOptio
             ));
         }
     }
-    let fail = |reason: String, detected: Option<Policy>| (location.clone(), reason, detected);
     let walked = text.walk(bytes).map_err(|e| match e {
         WalkError::RepeatedKey(path) => fail(
             format!("{path} appears twice in one object; expected each key once (datasets and strict JSON readers reject repeated keys)"),
@@ -578,7 +568,42 @@ fn check_bytes(bytes: Option<&[u8]>, location: &Location, options: &InspectOptio
             ),
             None,
         ),
+        // serde_json accepted it, so this is a disagreement between the two readers.
+        WalkError::Invalid => fail(
+            "the example is JSON that rlx's own reader cannot follow; please report it".into(),
+            None,
+        ),
     })?;
+    Ok((text, walked))
+}
+
+fn check_bytes(bytes: Option<&[u8]>, location: &Location, options: &InspectOptions) -> Checked {
+    let Some(bytes) = bytes else {
+        return Err((
+            location.clone(),
+            format!(
+                "the example is longer than {} MiB; expected examples of at most that size",
+                input::MAX_EXAMPLE_BYTES >> 20
+            ),
+            None,
+        ));
+    };
+    let syntax = |f: input::ParseFailure| {
+        let mut at = location.clone();
+        if let Some(line) = f.line {
+            at.line = line;
+            at.column = f.column;
+        }
+        (at, f.message, None)
+    };
+    let utf8 = input::check_utf8(bytes, location).map_err(syntax)?;
+    let fail = |reason: String, detected: Option<Policy>| (location.clone(), reason, detected);
+    // One pass validates and walks a good example; anything else takes the slow path,
+    // which finds what is wrong and says so.
+    let (text, walked) = match text::parse_and_walk(utf8) {
+        Some(parsed) => parsed,
+        None => parse_and_walk_slowly(bytes, location, &syntax, &fail)?,
+    };
     // The groups' own members are only read when a format renders prompts.
     let groups = RawMap::parse(text.state).map_err(|e| fail(e.to_string(), None))?;
     let detected = Policy::detect_by(|k| groups.contains_key(k));

@@ -442,7 +442,7 @@ impl<'a> ExampleText<'a> {
             ))));
         }
         let map: RawMap<'a> = serde_json::from_slice(bytes).map_err(TextError::Json)?;
-        ExampleText::from_members(map)
+        ExampleText::from_members(&map)
     }
 
     /// Parse an example's text that `parse` has accepted before (a writer's second
@@ -452,11 +452,11 @@ impl<'a> ExampleText<'a> {
             .map_err(|_| TextError::Shape(ShapeError("is no longer UTF-8".into())))?;
         let map = RawMap::parse(Raw(text.trim_matches([' ', '\n', '\r', '\t'])))
             .map_err(|e| TextError::Shape(ShapeError(e.to_string())))?;
-        ExampleText::from_members(map)
+        ExampleText::from_members(&map)
     }
 
     /// The shape checks every format needs, on the example's members.
-    fn from_members(map: RawMap<'a>) -> Result<ExampleText<'a>, TextError> {
+    fn from_members(map: &RawMap<'a>) -> Result<ExampleText<'a>, TextError> {
         let shape = |s: String| TextError::Shape(ShapeError(s));
         for (i, (k, _)) in map.0.iter().enumerate() {
             if map.0[..i].iter().any(|(earlier, _)| earlier == k) {
@@ -549,35 +549,19 @@ impl<'a> ExampleText<'a> {
     /// detection, and whether `bytes` (the example's text) is already its own compact
     /// form. Fails on a key repeated in one object anywhere, or on nesting past the limit.
     pub fn walk(&self, bytes: &[u8]) -> Result<Walked, WalkError> {
-        let mut shape = 0;
-        let mut print = 0;
-        let mut is_spaced = false;
-        let mut part = |name: &str, raw: Raw, is_compared: bool| -> Result<(), WalkError> {
-            let (w, spaced) = walk_of(raw).map_err(|e| nested(name, e))?;
-            is_spaced |= spaced;
-            shape = mix(mix(shape, hash_bytes(KEY_SEED, name.as_bytes())), w.shape);
-            if is_compared {
-                print = mix(print, w.content);
-            }
-            Ok(())
-        };
-        part("state", self.state, true)?;
-        part("action", self.action, true)?;
-        part("reward", self.reward, true)?;
-        if let Some(ns) = self.next_state {
-            part("nextState", ns, false)?;
+        let mut parts = vec![
+            ("state", self.state),
+            ("action", self.action),
+            ("reward", self.reward),
+        ];
+        parts.extend(self.next_state.map(|v| ("nextState", v)));
+        parts.extend(self.metadata.map(|v| ("metadata", v)));
+        parts.extend(self.extra.iter().map(|(k, v)| (k.as_ref(), *v)));
+        let mut walks = Vec::with_capacity(parts.len());
+        for (name, raw) in &parts {
+            walks.push((*name, walk_of(*raw).map_err(|e| nested(name, e))?));
         }
-        if let Some(m) = self.metadata {
-            part("metadata", m, false)?;
-        }
-        for (k, v) in &self.extra {
-            part(k, *v, false)?;
-        }
-        Ok(Walked {
-            shape,
-            print,
-            is_compact: !is_spaced && self.is_laid_out_compactly(bytes),
-        })
+        Ok(combine_parts(self, bytes, walks.into_iter()))
     }
 
     /// Whether `bytes` hold the members in the order `write_compact` writes them
@@ -873,12 +857,14 @@ struct Walk {
     content: u64,
 }
 
-/// Why a walk stopped: a key repeated in one object (its dotted path), or nesting past
-/// serde_json's recursion limit.
+/// Why a walk stopped: a key repeated in one object (its dotted path), nesting past
+/// serde_json's recursion limit, or text that is not valid JSON (or holds a lone
+/// surrogate escape, which the slow path reports by name).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WalkError {
     RepeatedKey(String),
     TooDeep,
+    Invalid,
 }
 
 /// Containers nested this deep fail, as they do in serde_json (its recursion limit), so
@@ -924,12 +910,13 @@ fn scalar(shape: u64, tag: u8, bytes: &[u8]) -> Walk {
     }
 }
 
-/// A byte walk over JSON text that serde_json has already validated (the scan's raw
-/// parse), so it only has to follow the structure: no syntax errors to report, no
-/// allocation but for keys with escapes. It replaced a serde visitor that was a fifth of
-/// the scan (every number arrived as an allocated string under arbitrary_precision).
-/// Text it cannot follow (never produced by a validated parse) ends the walk as if it
-/// were too deep rather than panicking.
+/// A byte walk over JSON text that checks it as strictly as serde_json does (grammar,
+/// escapes, control characters), with no allocation but for keys with escapes. The scan
+/// walks each example once with it, validating and learning its shape, fingerprint and
+/// compactness in the same pass; anything it does not accept sends the example down the
+/// slow path (serde_json's parse, then a walk per part), whose messages say what is
+/// wrong. It replaced a serde visitor that got every number as an allocated String
+/// (arbitrary_precision) and a separate validating parse.
 struct Walker<'a> {
     text: &'a str,
     bytes: &'a [u8],
@@ -973,32 +960,70 @@ impl<'a> Walker<'a> {
             b'{' => self.object(),
             b'[' => self.array(),
             b'"' => self.string_value(),
-            b't' => self.literal(4, scalar(SIG_BOOL, b'b', &[1])),
-            b'f' => self.literal(5, scalar(SIG_BOOL, b'b', &[0])),
-            b'n' => self.literal(4, scalar(SIG_NULL, b'z', &[])),
-            _ => self.number(),
+            b't' => self.literal(b"true", scalar(SIG_BOOL, b'b', &[1])),
+            b'f' => self.literal(b"false", scalar(SIG_BOOL, b'b', &[0])),
+            b'n' => self.literal(b"null", scalar(SIG_NULL, b'z', &[])),
+            b'-' | b'0'..=b'9' => self.number(),
+            _ => Err(WalkError::Invalid),
         }
     }
 
-    fn literal(&mut self, len: usize, walk: Walk) -> Result<Walk, WalkError> {
-        self.at += len;
+    fn literal(&mut self, word: &[u8], walk: Walk) -> Result<Walk, WalkError> {
+        if self.bytes.get(self.at..self.at + word.len()) != Some(word) {
+            return Err(WalkError::Invalid);
+        }
+        self.at += word.len();
         Ok(walk)
     }
 
-    fn number(&mut self) -> Result<Walk, WalkError> {
+    fn digits(&mut self) -> usize {
         let start = self.at;
-        while matches!(self.peek(), b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E') {
+        while self.peek().is_ascii_digit() {
             self.at += 1;
         }
-        let text = &self.bytes[start..self.at];
-        if text.is_empty() {
-            return Err(WalkError::TooDeep);
+        self.at - start
+    }
+
+    /// A number, by JSON's grammar: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
+    fn number(&mut self) -> Result<Walk, WalkError> {
+        let start = self.at;
+        if self.peek() == b'-' {
+            self.at += 1;
         }
-        let digits = text.strip_prefix(b"-").unwrap_or(text);
-        let is_integer = !digits.is_empty() && digits.iter().all(u8::is_ascii_digit);
+        let is_integer_part_ok = match self.peek() {
+            b'0' => {
+                self.at += 1;
+                true
+            }
+            b'1'..=b'9' => self.digits() > 0,
+            _ => false,
+        };
+        if !is_integer_part_ok {
+            return Err(WalkError::Invalid);
+        }
+        let mut is_integer = true;
+        if self.peek() == b'.' {
+            self.at += 1;
+            is_integer = false;
+            if self.digits() == 0 {
+                return Err(WalkError::Invalid);
+            }
+        }
+        if matches!(self.peek(), b'e' | b'E') {
+            self.at += 1;
+            is_integer = false;
+            if matches!(self.peek(), b'+' | b'-') {
+                self.at += 1;
+            }
+            if self.digits() == 0 {
+                return Err(WalkError::Invalid);
+            }
+        }
+        let text = &self.bytes[start..self.at];
+        let digits = text.len() - usize::from(text[0] == b'-');
         let sig = if !is_integer {
             SIG_FLOAT
-        } else if digits.len() < 19 {
+        } else if digits < 19 {
             SIG_INT
         } else {
             // Near i64's edge: decide exactly, as `number_schema` does.
@@ -1011,7 +1036,8 @@ impl<'a> Walker<'a> {
     }
 
     /// Step over a string; returns where its contents start and end, and whether they
-    /// hold escapes.
+    /// hold escapes. Control characters, unknown escapes and lone surrogate escapes
+    /// are refused.
     #[inline]
     fn string_span(&mut self) -> Result<(usize, usize, bool), WalkError> {
         let bytes = self.bytes;
@@ -1019,23 +1045,57 @@ impl<'a> Walker<'a> {
         let mut i = start;
         let mut has_escape = false;
         loop {
-            i += find_quote_or_backslash(bytes.get(i..).unwrap_or_default())
-                .ok_or(WalkError::TooDeep)?;
-            if bytes[i] == b'"' {
-                break;
+            i += find_escape(bytes.get(i..).unwrap_or_default()).ok_or(WalkError::Invalid)?;
+            match bytes[i] {
+                b'"' => break,
+                b'\\' => {
+                    has_escape = true;
+                    i += self.escape_len(i)?;
+                }
+                _ => return Err(WalkError::Invalid),
             }
-            has_escape = true;
-            i += 2;
         }
         self.at = i + 1;
         Ok((start, i, has_escape))
     }
 
+    /// The length of the escape at `i` (its backslash).
+    #[cold]
+    fn escape_len(&self, i: usize) -> Result<usize, WalkError> {
+        let hex = |at: usize| -> Option<u32> {
+            let digits = self.bytes.get(at..at + 4)?;
+            if !digits.iter().all(u8::is_ascii_hexdigit) {
+                return None;
+            }
+            u32::from_str_radix(std::str::from_utf8(digits).ok()?, 16).ok()
+        };
+        match self.bytes.get(i + 1) {
+            Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => Ok(2),
+            Some(b'u') => {
+                let unit = hex(i + 2).ok_or(WalkError::Invalid)?;
+                match unit {
+                    0xD800..=0xDBFF => {
+                        let is_paired = self.bytes.get(i + 6..i + 8) == Some(b"\\u")
+                            && hex(i + 8).is_some_and(|low| (0xDC00..0xE000).contains(&low));
+                        if is_paired {
+                            Ok(12)
+                        } else {
+                            Err(WalkError::Invalid)
+                        }
+                    }
+                    0xDC00..=0xDFFF => Err(WalkError::Invalid),
+                    _ => Ok(6),
+                }
+            }
+            _ => Err(WalkError::Invalid),
+        }
+    }
+
     /// The decoded text of a string with escapes (`start..end` are its contents).
     #[cold]
     fn decoded(&self, start: usize, end: usize) -> Result<String, WalkError> {
-        let quoted = self.text.get(start - 1..=end).ok_or(WalkError::TooDeep)?;
-        serde_json::from_str::<String>(quoted).map_err(|_| WalkError::TooDeep)
+        let quoted = self.text.get(start - 1..=end).ok_or(WalkError::Invalid)?;
+        serde_json::from_str::<String>(quoted).map_err(|_| WalkError::Invalid)
     }
 
     /// A key's text: borrowed when it has no escapes.
@@ -1049,7 +1109,7 @@ impl<'a> Walker<'a> {
         self.text
             .get(start..end)
             .map(Cow::Borrowed)
-            .ok_or(WalkError::TooDeep)
+            .ok_or(WalkError::Invalid)
     }
 
     fn string_value(&mut self) -> Result<Walk, WalkError> {
@@ -1083,8 +1143,24 @@ impl<'a> Walker<'a> {
                 self.at += 1;
                 Ok(false)
             }
-            _ => Err(WalkError::TooDeep),
+            _ => Err(WalkError::Invalid),
         }
+    }
+
+    /// A member's key and the colon after it (at the key's opening quote, or where one
+    /// is expected).
+    fn member_key(&mut self) -> Result<Cow<'a, str>, WalkError> {
+        self.skip_ws();
+        if self.peek() != b'"' {
+            return Err(WalkError::Invalid);
+        }
+        let key = self.key()?;
+        self.skip_ws();
+        if self.peek() != b':' {
+            return Err(WalkError::Invalid);
+        }
+        self.at += 1;
+        Ok(key)
     }
 
     fn array(&mut self) -> Result<Walk, WalkError> {
@@ -1122,8 +1198,7 @@ impl<'a> Walker<'a> {
             self.at += 1;
         } else {
             loop {
-                self.skip_ws();
-                let key = self.key()?;
+                let key = self.member_key()?;
                 let key_hash = hash_bytes(KEY_SEED, key.as_bytes());
                 // A key twice in one object: strict readers (pyarrow, datasets) reject
                 // it, and which value wins differs between readers.
@@ -1133,8 +1208,6 @@ impl<'a> Walker<'a> {
                 {
                     return Err(WalkError::RepeatedKey(format!(".{key}")));
                 }
-                self.skip_ws();
-                self.at += 1; // the ':'
                 let w = self.value().map_err(|e| nested(&format!(".{key}"), e))?;
                 shape = mix(mix(shape, key_hash), w.shape);
                 content = mix(mix(content, key_hash), w.content);
@@ -1180,6 +1253,92 @@ fn nested(prefix: &str, e: WalkError) -> WalkError {
     match e {
         WalkError::RepeatedKey(path) => WalkError::RepeatedKey(format!("{prefix}{path}")),
         other => other,
+    }
+}
+
+/// The scan's one pass over an example's text: checks it is valid JSON and an example
+/// (every shape rule of `ExampleText::parse`), and walks it (`ExampleText::walk`), all
+/// at once. `None` when anything is off (invalid JSON, a shape rule, a repeated key,
+/// nesting too deep, a lone surrogate escape): the slow path then says what.
+pub fn parse_and_walk(text: &str) -> Option<(ExampleText<'_>, Walked)> {
+    let bytes = text.as_bytes();
+    let mut w = Walker::new(text);
+    w.skip_ws();
+    if w.peek() != b'{' {
+        return None;
+    }
+    w.at += 1;
+    w.skip_ws();
+    // The top-level members with their walks and whether each value had whitespace.
+    let mut members = Vec::with_capacity(8);
+    let mut walks: Vec<(Walk, bool)> = Vec::with_capacity(8);
+    if w.peek() == b'}' {
+        w.at += 1;
+    } else {
+        loop {
+            let key = w.member_key().ok()?;
+            w.skip_ws();
+            let start = w.at;
+            w.is_spaced = false;
+            let walk = w.value().ok()?;
+            walks.push((walk, w.is_spaced));
+            members.push((key, Raw(text.get(start..w.at)?)));
+            if !w.next_item(b'}').ok()? {
+                break;
+            }
+        }
+    }
+    w.skip_ws();
+    if w.at != bytes.len() {
+        return None;
+    }
+    let map = RawMap(members);
+    let parsed = ExampleText::from_members(&map).ok()?;
+    // The parts' walks, combined as `ExampleText::walk` combines its own.
+    let walk_of = |key: &str| -> Option<(Walk, bool)> {
+        let at = map.0.iter().position(|(k, _)| k == key)?;
+        Some(walks[at])
+    };
+    let mut parts = Vec::with_capacity(5 + parsed.extra.len());
+    for (name, is_present) in [
+        ("state", true),
+        ("action", true),
+        ("reward", true),
+        ("nextState", parsed.next_state.is_some()),
+        ("metadata", parsed.metadata.is_some()),
+    ] {
+        if is_present {
+            parts.push((name, walk_of(name)?));
+        }
+    }
+    for (k, _) in &parsed.extra {
+        parts.push((k.as_ref(), walk_of(k)?));
+    }
+    let walked = combine_parts(&parsed, bytes, parts.into_iter());
+    Some((parsed, walked))
+}
+
+/// An example's walk from its parts' walks (in the order state, action, reward,
+/// nextState, metadata, other keys): see `ExampleText::walk`.
+fn combine_parts<'p>(
+    text: &ExampleText,
+    bytes: &[u8],
+    parts: impl Iterator<Item = (&'p str, (Walk, bool))>,
+) -> Walked {
+    let mut shape = 0;
+    let mut print = 0;
+    let mut is_spaced = false;
+    for (name, (w, spaced)) in parts {
+        is_spaced |= spaced;
+        shape = mix(mix(shape, hash_bytes(KEY_SEED, name.as_bytes())), w.shape);
+        if matches!(name, "state" | "action" | "reward") {
+            print = mix(print, w.content);
+        }
+    }
+    Walked {
+        shape,
+        print,
+        is_compact: !is_spaced && text.is_laid_out_compactly(bytes),
     }
 }
 
@@ -1543,6 +1702,59 @@ mod tests {
                 }
             }
 
+            /// The scan's one-pass reader finds what serde_json's parse and the walk
+            /// per part find.
+            #[test]
+            fn the_one_pass_reader_agrees_with_the_slow_path(ex in example(), pretty in any::<bool>()) {
+                let src = if pretty {
+                    serde_json::to_string_pretty(&ex).unwrap()
+                } else {
+                    serde_json::to_string(&ex).unwrap()
+                };
+                let Some((fast, walked)) = parse_and_walk(&src) else {
+                    panic!("the one-pass reader declined {src}");
+                };
+                let slow = text(&src);
+                prop_assert_eq!(walked, slow.walk(src.as_bytes()).unwrap());
+                prop_assert_eq!(fast.state, slow.state);
+                prop_assert_eq!(fast.action, slow.action);
+                prop_assert_eq!(fast.reward, slow.reward);
+                prop_assert_eq!(fast.next_state, slow.next_state);
+                prop_assert_eq!(fast.metadata, slow.metadata);
+                prop_assert_eq!(&fast.extra, &slow.extra);
+                prop_assert_eq!(fast.reward_value.to_bits(), slow.reward_value.to_bits());
+            }
+
+            /// Whatever the one-pass reader accepts, serde_json accepts too (so the
+            /// reader can only ever send an example down the slow path, never let a
+            /// broken one through).
+            #[test]
+            fn the_one_pass_reader_accepts_only_what_serde_accepts(
+                ex in example(),
+                cuts in prop::collection::vec(
+                    (any::<prop::sample::Index>(), prop::sample::select(b"{}[],:\"\\ \t\n0159.eE+-tfnaulsrx\x00\x1f\x7f/".to_vec()), any::<bool>()),
+                    1..4,
+                ),
+            ) {
+                let mut bytes = serde_json::to_vec(&ex).unwrap();
+                for (at, byte, insert) in cuts {
+                    let at = at.index(bytes.len());
+                    if insert {
+                        bytes.insert(at, byte);
+                    } else {
+                        bytes[at] = byte;
+                    }
+                }
+                if let Ok(src) = std::str::from_utf8(&bytes) {
+                    if let Some((_, walked)) = parse_and_walk(src) {
+                        prop_assert!(serde_json::from_str::<Value>(src).is_ok(), "accepted {}", src);
+                        let slow = text(src);
+                        prop_assert!(find_lone_surrogate(src.as_bytes()).is_none());
+                        prop_assert_eq!(walked, slow.walk(src.as_bytes()).unwrap());
+                    }
+                }
+            }
+
             /// Equal shapes mean equal schemas, so one schema per shape id is right.
             #[test]
             fn shapes_follow_schemas(a in example(), b in example()) {
@@ -1561,6 +1773,46 @@ mod tests {
                 let naive = bytes.iter().position(|&b| b == b'"' || b == b'\\');
                 prop_assert_eq!(find_quote_or_backslash(&bytes), naive);
             }
+        }
+
+        #[test]
+        fn the_one_pass_reader_declines_what_is_not_valid() {
+            let base = r#"{"state":{"a":X},"action":{},"reward":1}"#;
+            for bad in [
+                "[1,]",
+                "{\"b\":1,}",
+                "01",
+                "1.",
+                "-",
+                ".5",
+                "1e",
+                "1e+",
+                "tru",
+                "nul",
+                "\"a\\x\"",
+                "\"\u{1}\"",
+                "\"\\u12\"",
+                "'a'",
+                "{\"b\" 1}",
+                "{1:2}",
+                "\"\\ud800\"",
+                "\"\\udc00x\"",
+                "+1",
+                "NaN",
+                "[1 2]",
+            ] {
+                let src = base.replace('X', bad);
+                assert!(parse_and_walk(&src).is_none(), "{src}");
+            }
+            for trailing in [" x", "}", ",", "{}"] {
+                let src = format!("{}{trailing}", base.replace('X', "1"));
+                assert!(parse_and_walk(&src).is_none(), "{src}");
+            }
+            let ok = base.replace(
+                'X',
+                r#"[-0, 1.5e-3, "\u00e9\ud83d\ude80\/", true, null, {}]"#,
+            );
+            assert!(parse_and_walk(&format!("  {ok} \r\n")).is_some());
         }
 
         #[test]
