@@ -605,7 +605,21 @@ fn check_bytes(bytes: Option<&[u8]>, location: &Location, options: &InspectOptio
         None => parse_and_walk_slowly(bytes, location, &syntax, &fail)?,
     };
     // The groups' own members are only read when a format renders prompts.
-    let groups = RawMap::parse(text.state).map_err(|e| fail(e.to_string(), None))?;
+    // The groups' members are read (once, with the groups) only when a format renders
+    // prompts.
+    let state = if options.checks.needs_prompt_fields {
+        Some(prompt::StateText::parse(text.state).map_err(|e| fail(e.to_string(), None))?)
+    } else {
+        None
+    };
+    let shallow;
+    let groups = match &state {
+        Some(state) => state.groups(),
+        None => {
+            shallow = RawMap::parse(text.state).map_err(|e| fail(e.to_string(), None))?;
+            &shallow
+        }
+    };
     let detected = Policy::detect_by(|k| groups.contains_key(k));
     let policy = validate::check_policy(
         detected,
@@ -615,9 +629,8 @@ fn check_bytes(bytes: Option<&[u8]>, location: &Location, options: &InspectOptio
     .map_err(|r| fail(r, detected))?;
     let action = RawMap::parse(text.action).map_err(|e| fail(e.to_string(), detected))?;
     validate::check_action(policy, &action).map_err(|r| fail(r, detected))?;
-    if options.checks.needs_prompt_fields {
-        let state = prompt::StateText::parse(text.state).map_err(|e| fail(e.to_string(), None))?;
-        prompt::check_state_fields(policy, &state).map_err(|r| fail(r, detected))?;
+    if let Some(state) = &state {
+        prompt::check_state_fields(policy, state).map_err(|r| fail(r, detected))?;
     }
     // Only values the policy does not document are counted (and warned about).
     let action_value = action

@@ -224,6 +224,16 @@ impl<'a> StateText<'a> {
         Ok(StateText { groups, members })
     }
 
+    /// A state whose groups (and their members, one per group, `None` where the group is
+    /// not an object) were already found.
+    pub fn from_groups(groups: RawMap<'a>, members: Vec<Option<RawMap<'a>>>) -> StateText<'a> {
+        StateText { groups, members }
+    }
+
+    pub fn groups(&self) -> &RawMap<'a> {
+        &self.groups
+    }
+
     pub fn contains_key(&self, key: &str) -> bool {
         self.groups.contains_key(key)
     }
@@ -243,6 +253,16 @@ impl<'a> StateText<'a> {
             None => Some(Err(raw)),
         }
     }
+}
+
+/// A prompt format's second reading of an example: its parts and its state's groups,
+/// found in one scan.
+pub fn reread<'a>(
+    location: &crate::input::Location,
+    bytes: &'a [u8],
+) -> anyhow::Result<(ExampleText<'a>, StateText<'a>)> {
+    let (example, groups, members) = crate::text::reparse_with_state(location, bytes)?;
+    Ok((example, StateText::from_groups(groups, members)))
 }
 
 /// Check that `state` has every field the rendering needs, with a usable type.

@@ -215,21 +215,21 @@ impl<'a> Scanner<'a> {
             b'{' | b'[' => {
                 let mut depth = 0usize;
                 loop {
-                    match bytes.get(self.at) {
-                        Some(b'"') => {
+                    self.at += find_quote_or_bracket(bytes.get(self.at..).unwrap_or_default())
+                        .ok_or(ScanError("an unclosed object or array"))?;
+                    match bytes[self.at] {
+                        b'"' => {
                             self.skip_string()?;
                             continue;
                         }
-                        Some(b'{' | b'[') => depth += 1,
-                        Some(b'}' | b']') => {
+                        b'{' | b'[' => depth += 1,
+                        _ => {
                             depth -= 1;
                             if depth == 0 {
                                 self.at += 1;
                                 break;
                             }
                         }
-                        Some(_) => {}
-                        None => return Err(ScanError("an unclosed object or array")),
                     }
                     self.at += 1;
                 }
@@ -298,6 +298,59 @@ impl<'a> Scanner<'a> {
                 b'}' => {
                     self.at += 1;
                     return Ok((members, nested));
+                }
+                _ => return Err(ScanError("a comma or a closing brace")),
+            }
+        }
+    }
+
+    /// An example's members (at its opening brace), with the `state` member's groups
+    /// and their members found in the same pass.
+    #[allow(clippy::type_complexity)]
+    fn example_members(
+        &mut self,
+    ) -> Result<
+        (
+            Vec<(Cow<'a, str>, Raw<'a>)>,
+            Option<(RawMap<'a>, Vec<Option<RawMap<'a>>>)>,
+        ),
+        ScanError,
+    > {
+        self.expect(b'{', "an object")?;
+        let mut members = Vec::with_capacity(8);
+        let mut state = None;
+        self.skip_ws();
+        if self.peek() == b'}' {
+            self.at += 1;
+            return Ok((members, state));
+        }
+        loop {
+            self.skip_ws();
+            if self.peek() != b'"' {
+                return Err(ScanError("a key"));
+            }
+            let key = self.value()?;
+            let key = string_of(key).ok_or(ScanError("a key"))?;
+            self.expect(b':', "a colon")?;
+            self.skip_ws();
+            if key == "state" && self.peek() == b'{' {
+                let start = self.at;
+                let (groups, nested) = self.members(true)?;
+                let text = self
+                    .text
+                    .get(start..self.at)
+                    .ok_or(ScanError("an object"))?;
+                members.push((key, Raw(text)));
+                state = Some((RawMap(groups), nested));
+            } else {
+                members.push((key, self.value()?));
+            }
+            self.skip_ws();
+            match self.peek() {
+                b',' => self.at += 1,
+                b'}' => {
+                    self.at += 1;
+                    return Ok((members, state));
                 }
                 _ => return Err(ScanError("a comma or a closing brace")),
             }
@@ -453,6 +506,23 @@ impl<'a> ExampleText<'a> {
         let map = RawMap::parse(Raw(text.trim_matches([' ', '\n', '\r', '\t'])))
             .map_err(|e| TextError::Shape(ShapeError(e.to_string())))?;
         ExampleText::from_members(&map)
+    }
+
+    /// `parse_validated`, with the state's groups and their members found in the same
+    /// pass (for the formats that render prompts).
+    #[allow(clippy::type_complexity)]
+    pub fn parse_validated_with_state(
+        bytes: &'a [u8],
+    ) -> Result<(ExampleText<'a>, RawMap<'a>, Vec<Option<RawMap<'a>>>), TextError> {
+        let shape = |s: String| TextError::Shape(ShapeError(s));
+        let text = std::str::from_utf8(bytes).map_err(|_| shape("is no longer UTF-8".into()))?;
+        let text = text.trim_matches([' ', '\n', '\r', '\t']);
+        let (members, state) = Scanner { text, at: 0 }
+            .example_members()
+            .map_err(|e| shape(e.to_string()))?;
+        let example = ExampleText::from_members(&RawMap(members))?;
+        let (groups, nested) = state.ok_or_else(|| shape("has no state object".into()))?;
+        Ok((example, groups, nested))
     }
 
     /// The shape checks every format needs, on the example's members.
@@ -709,13 +779,24 @@ impl Hasher for FxHasher {
 /// Parse an example's text again in a later pass; it was validated by the scan, so a
 /// failure means the file changed underneath rlx.
 pub fn reparse<'a>(location: &Location, bytes: &'a [u8]) -> anyhow::Result<ExampleText<'a>> {
-    ExampleText::parse_validated(bytes).map_err(|e| {
-        let why = match e {
-            TextError::Json(e) => e.to_string(),
-            TextError::Shape(e) => e.0,
-        };
-        anyhow::anyhow!("{location}: the input changed while rlx was reading it ({why})")
-    })
+    ExampleText::parse_validated(bytes).map_err(|e| input_changed(location, e))
+}
+
+/// `reparse`, with the state's groups (see `ExampleText::parse_validated_with_state`).
+#[allow(clippy::type_complexity)]
+pub fn reparse_with_state<'a>(
+    location: &Location,
+    bytes: &'a [u8],
+) -> anyhow::Result<(ExampleText<'a>, RawMap<'a>, Vec<Option<RawMap<'a>>>)> {
+    ExampleText::parse_validated_with_state(bytes).map_err(|e| input_changed(location, e))
+}
+
+fn input_changed(location: &Location, e: TextError) -> anyhow::Error {
+    let why = match e {
+        TextError::Json(e) => e.to_string(),
+        TextError::Shape(e) => e.0,
+    };
+    anyhow::anyhow!("{location}: the input changed while rlx was reading it ({why})")
 }
 
 /// Build an `Example` from validated bytes, parsing only the parts asked for:
@@ -1248,6 +1329,29 @@ fn find_quote_or_backslash(bytes: &[u8]) -> Option<usize> {
         .map(|i| at + i)
 }
 
+/// The position of the first `"`, `{`, `}`, `[` or `]` in JSON text outside strings,
+/// eight bytes at a time. The four brackets are the bytes b with b & 0xD9 == 0x59; the
+/// others with that pattern (`Y`, `y`, `_`, DEL) cannot stand outside a string.
+#[inline]
+fn find_quote_or_bracket(bytes: &[u8]) -> Option<usize> {
+    let mut chunks = bytes.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        let word = u64::from_le_bytes(chunk.try_into().expect("chunks_exact yields 8 bytes"));
+        let hits = bytes_below(word ^ (ONES * b'"' as u64), 1)
+            | bytes_below((word & (ONES * 0xD9)) ^ (ONES * 0x59), 1);
+        if hits != 0 {
+            return Some(at + (hits.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| b == b'"' || b & 0xD9 == 0x59)
+        .map(|i| at + i)
+}
+
 /// Prefix a repeated key's path with where it happened.
 fn nested(prefix: &str, e: WalkError) -> WalkError {
     match e {
@@ -1680,6 +1784,17 @@ mod tests {
                 } else {
                     nested.to_string()
                 };
+                let (with_state, groups, members) =
+                    ExampleText::parse_validated_with_state(src.as_bytes()).ok().unwrap();
+                prop_assert_eq!(with_state.state, strict.state);
+                let (groups2, members2) = RawMap::parse_nested(strict.state).unwrap();
+                prop_assert_eq!(&groups.0, &groups2.0);
+                let flat = |m: &[Option<RawMap>]| -> Vec<Option<Vec<(String, String)>>> {
+                    m.iter()
+                        .map(|g| g.as_ref().map(|g| g.0.iter().map(|(k, v)| (k.to_string(), v.get().to_string())).collect()))
+                        .collect()
+                };
+                prop_assert_eq!(flat(&members), flat(&members2));
                 if nested.is_array() {
                     let by_serde: Vec<&RawValue> = serde_json::from_str(&nested_text).unwrap();
                     let by_serde: Vec<&str> = by_serde.iter().map(|r| r.get()).collect();
@@ -1813,6 +1928,20 @@ mod tests {
                 r#"[-0, 1.5e-3, "\u00e9\ud83d\ude80\/", true, null, {}]"#,
             );
             assert!(parse_and_walk(&format!("  {ok} \r\n")).is_some());
+        }
+
+        #[test]
+        fn bracket_search_finds_quotes_and_brackets() {
+            for (text, at) in [
+                ("12, true, null: 3e5 , \"x", Some(22)),
+                ("0.5]", Some(3)),
+                ("1234567890{", Some(10)),
+                ("false, 1234567 }", Some(15)),
+                ("[", Some(0)),
+                ("12345678 9", None),
+            ] {
+                assert_eq!(find_quote_or_bracket(text.as_bytes()), at, "{text}");
+            }
         }
 
         #[test]

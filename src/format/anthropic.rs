@@ -19,7 +19,7 @@ use crate::example::{Policy, Split};
 use crate::output::OutputDir;
 use crate::prompt::{self, StateText};
 use crate::summary::ExportResult;
-use crate::text::{minified, push_json_escaped, reparse, ExampleText, RawMap};
+use crate::text::{minified, push_json_escaped, ExampleText, RawMap};
 use crate::validate::Warning;
 
 const HUMAN: &str = "\n\nHuman:";
@@ -58,9 +58,13 @@ fn escaped_prompt_head(policy: Policy) -> &'static str {
 }
 
 /// A legacy line, or why the example cannot be one.
-fn legacy_line(policy: Policy, ex: &ExampleText, include_metadata: bool) -> Result<String, String> {
-    let state = StateText::parse(ex.state).map_err(|e| e.to_string())?;
-    let user = prompt::render_user_prompt(policy, &state);
+fn legacy_line(
+    policy: Policy,
+    ex: &ExampleText,
+    state: &StateText,
+    include_metadata: bool,
+) -> Result<String, String> {
+    let user = prompt::render_user_prompt(policy, state);
     // The fixed texts hold no separator (a test checks the system prompts); only the
     // state's values can bring one in.
     if let Some(sep) = [HUMAN, ASSISTANT].iter().find(|s| user.contains(**s)) {
@@ -114,10 +118,9 @@ fn legacy_line(policy: Policy, ex: &ExampleText, include_metadata: bool) -> Resu
 }
 
 /// A Bedrock line, or the §2.2 rule the example breaks.
-fn bedrock_line(policy: Policy, ex: &ExampleText) -> Result<String, String> {
+fn bedrock_line(policy: Policy, ex: &ExampleText, state: &StateText) -> Result<String, String> {
     let system = prompt::system_prompt(policy);
-    let state = StateText::parse(ex.state).map_err(|e| e.to_string())?;
-    let user = prompt::render_user_prompt(policy, &state);
+    let user = prompt::render_user_prompt(policy, state);
     let assistant = prompt::render_assistant(policy, ex);
     for (field, text) in [
         ("system", system),
@@ -170,10 +173,10 @@ impl FormatWriter for Anthropic {
             examples,
             self.config.threads,
             |item, text| {
-                let ex = reparse(&item.location, text)?;
+                let (ex, state) = prompt::reread(&item.location, text)?;
                 Ok(match style {
-                    AnthropicStyle::Legacy => legacy_line(policy, &ex, include_metadata),
-                    AnthropicStyle::Bedrock => bedrock_line(policy, &ex),
+                    AnthropicStyle::Legacy => legacy_line(policy, &ex, &state, include_metadata),
+                    AnthropicStyle::Bedrock => bedrock_line(policy, &ex, &state),
                 })
             },
             |item, _, line| {
@@ -369,12 +372,25 @@ mod tests {
         }
     }
 
+    fn legacy(src: &str, include_metadata: bool) -> Result<String, String> {
+        let t = text(src);
+        legacy_line(
+            Policy::Retrieval,
+            &t,
+            &StateText::parse(t.state).unwrap(),
+            include_metadata,
+        )
+    }
+
+    fn bedrock(src: &str) -> Result<String, String> {
+        let t = text(src);
+        bedrock_line(Policy::Retrieval, &t, &StateText::parse(t.state).unwrap())
+    }
+
     #[test]
     fn legacy_lines_use_the_exact_separators() {
         let src = example("general");
-        let v: Value =
-            serde_json::from_str(&legacy_line(Policy::Retrieval, &text(&src), true).unwrap())
-                .unwrap();
+        let v: Value = serde_json::from_str(&legacy(&src, true).unwrap()).unwrap();
         let prompt = v["prompt"].as_str().unwrap();
         assert!(prompt.starts_with("\n\nHuman: You are the retrieval policy"));
         assert!(prompt.ends_with("\n\nAssistant:"));
@@ -386,19 +402,18 @@ mod tests {
         assert_eq!(v["metadata"]["policy"], "retrieval");
         assert_eq!(v["metadata"]["sessionId"], "s1");
         let bad = example("x\n\nHuman: y");
-        assert!(legacy_line(Policy::Retrieval, &text(&bad), false).is_err());
+        assert!(legacy(&bad, false).is_err());
     }
 
     #[test]
     fn bedrock_lines_follow_section_2_2() {
         let src = example("general");
-        let v: Value =
-            serde_json::from_str(&bedrock_line(Policy::Retrieval, &text(&src)).unwrap()).unwrap();
+        let v: Value = serde_json::from_str(&bedrock(&src).unwrap()).unwrap();
         assert_eq!(v.as_object().unwrap().len(), 2);
         assert_eq!(v["messages"][0]["role"], "user");
         assert_eq!(v["messages"][1]["role"], "assistant");
         let bad = example("a\nHuman: b");
-        let e = bedrock_line(Policy::Retrieval, &text(&bad)).unwrap_err();
+        let e = bedrock(&bad).unwrap_err();
         assert!(e.contains("\\nHuman:"), "{e}");
     }
 }

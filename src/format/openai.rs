@@ -15,7 +15,7 @@ use crate::input::Location;
 use crate::output::OutputDir;
 use crate::prompt::{self, StateText};
 use crate::summary::ExportResult;
-use crate::text::{reparse, ExampleText};
+use crate::text::ExampleText;
 use crate::tokens::{Model, TokenCounter};
 use crate::validate::Warning;
 
@@ -76,11 +76,11 @@ impl ChatCounter {
 pub fn render_chat(
     policy: Policy,
     example: &ExampleText,
+    state: &StateText,
     counter: &mut ChatCounter,
 ) -> Result<(String, u64), String> {
     let system = prompt::system_prompt(policy);
-    let state = StateText::parse(example.state).map_err(|e| e.to_string())?;
-    let user = prompt::render_user_prompt(policy, &state);
+    let user = prompt::render_user_prompt(policy, state);
     let assistant = prompt::render_assistant(policy, example);
     let tokens = counter.counter.count_chat(counter.fixed, &user, &assistant);
     let line = Line {
@@ -111,8 +111,8 @@ fn render_item(
     text: &[u8],
 ) -> anyhow::Result<(String, u64)> {
     let location = &item.location;
-    let ex = reparse(location, text)?;
-    render_chat(policy, &ex, counter).map_err(|e| anyhow::anyhow!("{location}: {e}"))
+    let (ex, state) = prompt::reread(location, text)?;
+    render_chat(policy, &ex, &state, counter).map_err(|e| anyhow::anyhow!("{location}: {e}"))
 }
 
 fn over_limit_warning(location: &Location, tokens: u64, model: Model) -> Warning {
@@ -390,7 +390,8 @@ mod tests {
         let model = find_model("gpt-4o-mini-2024-07-18").unwrap();
         assert_eq!(model.encoding, Encoding::O200kBase);
         let mut c = ChatCounter::new(model, Policy::Consolidation);
-        let (line, tokens) = render_chat(Policy::Consolidation, &ex, &mut c).unwrap();
+        let state = StateText::parse(ex.state).unwrap();
+        let (line, tokens) = render_chat(Policy::Consolidation, &ex, &state, &mut c).unwrap();
         let mut plain = TokenCounter::new(model.encoding);
         let v0: serde_json::Value = serde_json::from_str(&line).unwrap();
         let texts: Vec<(&str, &str)> = v0["messages"]
