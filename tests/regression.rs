@@ -204,3 +204,46 @@ fn issue_3_integer_rewards_in_train_load_beside_float_rewards_in_test() {
     assert!(wd.read_string("out/train.json").contains("\"reward\":1.0"));
     crate::consumers::check("huggingface", &wd.path("out"), &[], "int rewards in train");
 }
+
+/// Issue 5 (token counts cached piece by piece): a piece used to end at any newline
+/// followed by a visible character, but o200k_base keeps punctuation, the newline and a
+/// `/` right after it in one pre-token (`.\n/`), and a run of newlines with other
+/// whitespace between them (`\n \n`) is one pre-token too. State text holding such
+/// sequences must still give the counts Python's tiktoken gives.
+#[test]
+fn issue_5_token_counts_stay_exact_around_newlines_and_slashes() {
+    let wd = Workdir::new();
+    let nasty = [
+        "a.\n/b",
+        "x:\n//y",
+        "p\n \nq",
+        "tab\t\n\u{a0}\n/z",
+        "u\u{2028}\n\u{85}\nv",
+        "end.\n",
+    ];
+    let input = examples_with(&wd, 12, |ex, i| {
+        let state = ex["state"].as_object_mut().unwrap();
+        // Every state group gets a string field; the prompt shows unknown fields too.
+        for group in state.values_mut() {
+            group["note"] = Value::from(format!("{} {i}", nasty[i % nasty.len()]));
+        }
+    });
+    wd.rlx([
+        "export",
+        &input,
+        "-o",
+        "out",
+        "--format",
+        "openai",
+        "--split-ratio",
+        "0.5",
+    ])
+    .run()
+    .expect_success();
+    crate::consumers::check(
+        "openai",
+        &wd.path("out"),
+        &[],
+        "newlines and slashes in state text",
+    );
+}
