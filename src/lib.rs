@@ -621,6 +621,8 @@ fn validate_input(
     result.stats.total_examples = valid;
     if let (Some(model), Some(policy)) = (model, inspection.policy) {
         let all: Vec<u32> = (0..inspection.entries.len() as u32).collect();
+        // The bar counts examples now, not the bytes of the scan.
+        progress.start_examples("tokens", valid);
         let stream = SpanStream::new(&source, &inspection.entries, &all, progress);
         let over = format::openai::over_limit(&stream, policy, model, thread_count(&args.common))?;
         result.stats.over_limit_examples = over.len() as u64;
