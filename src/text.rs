@@ -381,6 +381,78 @@ impl<'a> Scanner<'a> {
     }
 }
 
+/// A value in validated JSON text, to be taken whole (`take`) or, when it is an object,
+/// visited member by member (`members`), so nested text is scanned once however deep
+/// the caller descends. A value the caller leaves alone is stepped over.
+pub struct Cursor<'s, 'a> {
+    scanner: &'s mut Scanner<'a>,
+}
+
+impl<'a> Cursor<'_, 'a> {
+    /// The first byte of the value (`{`, `[`, `"`, a digit, `-`, `t`, `f` or `n`).
+    pub fn first_byte(&self) -> u8 {
+        self.scanner.peek()
+    }
+
+    /// The value's text.
+    pub fn take(self) -> Result<Raw<'a>, ScanError> {
+        self.scanner.value()
+    }
+
+    /// Call `f` with each member's key and a cursor on its value (the value must be an
+    /// object).
+    pub fn members(
+        self,
+        mut f: impl FnMut(Cow<'a, str>, Cursor<'_, 'a>) -> Result<(), ScanError>,
+    ) -> Result<(), ScanError> {
+        let s = self.scanner;
+        s.expect(b'{', "an object")?;
+        s.skip_ws();
+        if s.peek() == b'}' {
+            s.at += 1;
+            return Ok(());
+        }
+        loop {
+            s.skip_ws();
+            if s.peek() != b'"' {
+                return Err(ScanError("a key"));
+            }
+            let key = s.value()?;
+            let key = string_of(key).ok_or(ScanError("a key"))?;
+            s.expect(b':', "a colon")?;
+            s.skip_ws();
+            let start = s.at;
+            f(key, Cursor { scanner: &mut *s })?;
+            if s.at == start {
+                s.value()?;
+            }
+            s.skip_ws();
+            match s.peek() {
+                b',' => s.at += 1,
+                b'}' => {
+                    s.at += 1;
+                    return Ok(());
+                }
+                _ => return Err(ScanError("a comma or a closing brace")),
+            }
+        }
+    }
+}
+
+/// Visit validated JSON text with a `Cursor` on its value.
+pub fn visit<'a, R>(
+    text: &'a str,
+    f: impl FnOnce(Cursor<'_, 'a>) -> Result<R, ScanError>,
+) -> Result<R, ScanError> {
+    let mut scanner = Scanner {
+        text: text.trim_matches([' ', '\n', '\r', '\t']),
+        at: 0,
+    };
+    f(Cursor {
+        scanner: &mut scanner,
+    })
+}
+
 /// An array's items, from validated text.
 pub fn items_of(raw: Raw<'_>) -> Result<Vec<Raw<'_>>, ScanError> {
     Scanner {

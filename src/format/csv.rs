@@ -21,7 +21,7 @@ use crate::example::Split;
 use crate::output::{OutFile, OutputDir};
 use crate::schema::Schema;
 use crate::summary::ExportResult;
-use crate::text::{minified, reparse, string_of, ExampleText, FxHasher, Raw, RawMap};
+use crate::text::{self, minified, string_of, Cursor, FxHasher, ScanError};
 use crate::validate::Warning;
 use std::io::Write;
 
@@ -157,50 +157,63 @@ impl Cells {
         self.spans[column] = Some((start, self.text.len() as u32));
     }
 
-    /// Fill the cells from an example's text.
+    /// Fill the cells from an example's (validated) text, in one scan of it.
     fn fill_row(
         &mut self,
-        text: &ExampleText,
+        text: &str,
         index: &ColumnIndex,
         escape: bool,
         with_metadata: bool,
-    ) {
+    ) -> Result<(), ScanError> {
         self.text.clear();
         self.spans.clear();
         self.spans.resize(index.count, None);
-        if let Some(i) = index.reward {
-            self.set(i, text.reward.get());
-        }
-        let mut parts = vec![("state", text.state), ("action", text.action)];
-        parts.extend(text.next_state.map(|ns| ("nextState", ns)));
-        if with_metadata {
-            parts.extend(text.metadata.map(|m| ("metadata", m)));
-        }
-        parts.extend(text.extra.iter().map(|(k, v)| (k.as_ref(), *v)));
         let mut path = std::mem::take(&mut self.path);
-        for (name, raw) in parts {
-            path.clear();
-            push_segment(&mut path, name);
-            self.fill(&mut path, raw, index, escape);
-        }
+        let filled = text::visit(text, |example| {
+            example.members(|key, value| {
+                match key.as_ref() {
+                    "reward" => {
+                        if let Some(i) = index.reward {
+                            let raw = value.take()?;
+                            self.set(i, raw.get());
+                        }
+                        return Ok(());
+                    }
+                    "metadata" if !with_metadata => return Ok(()),
+                    _ => {}
+                }
+                path.clear();
+                push_segment(&mut path, &key);
+                self.fill(&mut path, value, index, escape)
+            })
+        });
         self.path = path;
+        filled
     }
 
-    fn fill(&mut self, path: &mut String, raw: Raw, index: &ColumnIndex, escape: bool) {
+    /// Fill the cell of the column at `path`, or the cells below it when the value is an
+    /// object that is not a column itself.
+    fn fill(
+        &mut self,
+        path: &mut String,
+        value: Cursor,
+        index: &ColumnIndex,
+        escape: bool,
+    ) -> Result<(), ScanError> {
         let column = index.by_name.get(path.as_str()).copied();
-        let first = raw.get().as_bytes().first().copied().unwrap_or(b'n');
+        let first = value.first_byte();
         if first == b'{' && column.is_none() {
-            if let Ok(members) = RawMap::parse(raw) {
-                for (k, v) in members.0 {
-                    let len = path.len();
-                    push_segment(path, &k);
-                    self.fill(path, v, index, escape);
-                    path.truncate(len);
-                }
-            }
-            return;
+            return value.members(|k, v| {
+                let len = path.len();
+                push_segment(path, &k);
+                let filled = self.fill(path, v, index, escape);
+                path.truncate(len);
+                filled
+            });
         }
-        let Some(i) = column else { return };
+        // A value with no column of its own is stepped over by the cursor.
+        let Some(i) = column else { return Ok(()) };
+        let raw = value.take()?;
         match first {
             b'n' => {}
             b'"' => {
@@ -218,6 +231,7 @@ impl Cells {
             b'[' | b'{' => self.set(i, &minified(raw)),
             _ => self.set(i, raw.get()),
         }
+        Ok(())
     }
 
     /// The row as one CSV record (see `push_field`), and what the dictionary counts.
@@ -372,9 +386,20 @@ impl FormatWriter for Csv {
         super::render_then_write_with(
             examples,
             &mut scratch,
-            |cells, item, text| {
-                let text = reparse(&item.location, text)?;
-                cells.fill_row(&text, index, escape, with_metadata);
+            |cells, item, bytes| {
+                let location = &item.location;
+                std::str::from_utf8(bytes)
+                    .map_err(|e| e.to_string())
+                    .and_then(|text| {
+                        cells
+                            .fill_row(text, index, escape, with_metadata)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| {
+                        anyhow::anyhow!(
+                            "{location}: the input changed while rlx was reading it ({e})"
+                        )
+                    })?;
                 Ok(cells.record())
             },
             |_, _, row| {
@@ -797,13 +822,15 @@ mod tests {
     #[test]
     fn cells_escape_formulas_but_not_numbers() {
         let src = r#"{"state":{"n":-1,"s":"-1+2","t":"=HYPERLINK(\"x\")","arr":["a", "b"],"z":null,"o":{"p":1.50}},"action":{"ok":true},"reward":-0.5}"#;
-        let text = ExampleText::parse(src.as_bytes()).ok().unwrap();
+        let text = crate::text::ExampleText::parse(src.as_bytes())
+            .ok()
+            .unwrap();
         let schema = text.schema();
         let columns = columns(&schema, true);
         let index = ColumnIndex::new(&columns);
         let position = |name: &str| columns.iter().position(|c| c.name == name).unwrap();
         let mut row = Cells::default();
-        row.fill_row(&text, &index, true, true);
+        row.fill_row(src, &index, true, true).unwrap();
         let cell = |row: &Cells, name: &str| row.get(position(name)).map(str::to_string);
         assert_eq!(cell(&row, "reward").as_deref(), Some("-0.5"));
         assert_eq!(cell(&row, "state.n").as_deref(), Some("-1"));
@@ -816,7 +843,50 @@ mod tests {
         let record = String::from_utf8(row.record().record).unwrap();
         assert!(record.contains(",\"'=HYPERLINK(\"\"x\"\")\","), "{record}");
         assert!(record.starts_with("-0.5,"), "{record}");
-        row.fill_row(&text, &index, false, true);
+        row.fill_row(src, &index, false, true).unwrap();
         assert_eq!(cell(&row, "state.s").as_deref(), Some("-1+2"));
+    }
+
+    #[test]
+    fn rows_follow_the_union_columns_whatever_the_layout() {
+        let a = r#"{"state":{"g":{"x":1}},"action":{"d":"s"},"reward":1,"metadata":{"a.b":1,"m":{"k":"v"}},"extra":{"e":2}}"#;
+        // Pretty, reordered, a null nextState, and an object where the other example has
+        // a string (so `metadata.m` is one column holding JSON text).
+        let b = "{ \"reward\": 0.5,\n  \"extra\": {\"e\": 3},\n  \"nextState\": null,\n  \"metadata\": {\"m\": \"plain\"},\n  \"action\": {\"d\": \"t\"},\n  \"state\": {\"g\": {\"x\": 2}} }";
+        let schema_of = |src: &str| {
+            crate::text::ExampleText::parse(src.as_bytes())
+                .ok()
+                .unwrap()
+                .schema()
+        };
+        let schema = schema_of(a).merge(schema_of(b));
+        let columns = columns(&schema, true);
+        let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
+        let index = ColumnIndex::new(&columns);
+        let mut row = Cells::default();
+        let cells = |row: &Cells| -> Vec<Option<String>> {
+            (0..names.len())
+                .map(|i| row.get(i).map(str::to_string))
+                .collect()
+        };
+        row.fill_row(a, &index, true, true).unwrap();
+        let first = cells(&row);
+        row.fill_row(b, &index, true, true).unwrap();
+        let second = cells(&row);
+        let at = |name: &str| names.iter().position(|n| *n == name).unwrap();
+        assert_eq!(first[at("state.g.x")].as_deref(), Some("1"));
+        assert_eq!(second[at("state.g.x")].as_deref(), Some("2"));
+        assert_eq!(first[at("metadata.\"a.b\"")].as_deref(), Some("1"));
+        assert_eq!(second[at("metadata.\"a.b\"")], None);
+        assert_eq!(first[at("metadata.m")].as_deref(), Some("{\"k\":\"v\"}"));
+        assert_eq!(second[at("metadata.m")].as_deref(), Some("plain"));
+        assert_eq!(second[at("extra.e")].as_deref(), Some("3"));
+        assert_eq!(second[at("reward")].as_deref(), Some("0.5"));
+        row.fill_row(a, &index, true, false).unwrap();
+        assert_eq!(
+            cells(&row)[at("metadata.m")],
+            None,
+            "--no-metadata leaves metadata out"
+        );
     }
 }
