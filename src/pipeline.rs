@@ -532,7 +532,7 @@ fn parse_and_walk_slowly<'a>(
     location: &Location,
     syntax: &dyn Fn(input::ParseFailure) -> Failure,
     fail: &dyn Fn(String, Option<Policy>) -> Failure,
-) -> Result<(ExampleText<'a>, text::Walked), Failure> {
+) -> Result<text::Parsed<'a>, Failure> {
     let text = match ExampleText::parse(bytes) {
         Ok(t) => t,
         Err(TextError::Json(e)) => return Err(syntax(input::json_failure(bytes, &e, location))),
@@ -574,7 +574,14 @@ fn parse_and_walk_slowly<'a>(
             None,
         ),
     })?;
-    Ok((text, walked))
+    let state = RawMap::parse(text.state).map_err(|e| fail(e.to_string(), None))?;
+    let action = RawMap::parse(text.action).map_err(|e| fail(e.to_string(), None))?;
+    Ok(text::Parsed {
+        text,
+        walked,
+        state,
+        action,
+    })
 }
 
 fn check_bytes(bytes: Option<&[u8]>, location: &Location, options: &InspectOptions) -> Checked {
@@ -600,25 +607,20 @@ fn check_bytes(bytes: Option<&[u8]>, location: &Location, options: &InspectOptio
     let fail = |reason: String, detected: Option<Policy>| (location.clone(), reason, detected);
     // One pass validates and walks a good example; anything else takes the slow path,
     // which finds what is wrong and says so.
-    let (text, walked) = match text::parse_and_walk(utf8) {
+    let text::Parsed {
+        text,
+        walked,
+        state: groups,
+        action,
+    } = match text::parse_and_walk(utf8) {
         Some(parsed) => parsed,
         None => parse_and_walk_slowly(bytes, location, &syntax, &fail)?,
     };
-    // The groups' own members are only read when a format renders prompts.
-    // The groups' members are read (once, with the groups) only when a format renders
-    // prompts.
+    // The groups' members are read only when a format renders prompts.
     let state = if options.checks.needs_prompt_fields {
         Some(prompt::StateText::parse(text.state).map_err(|e| fail(e.to_string(), None))?)
     } else {
         None
-    };
-    let shallow;
-    let groups = match &state {
-        Some(state) => state.groups(),
-        None => {
-            shallow = RawMap::parse(text.state).map_err(|e| fail(e.to_string(), None))?;
-            &shallow
-        }
     };
     let detected = Policy::detect_by(|k| groups.contains_key(k));
     let policy = validate::check_policy(
@@ -627,7 +629,6 @@ fn check_bytes(bytes: Option<&[u8]>, location: &Location, options: &InspectOptio
         &options.checks,
     )
     .map_err(|r| fail(r, detected))?;
-    let action = RawMap::parse(text.action).map_err(|e| fail(e.to_string(), detected))?;
     validate::check_action(policy, &action).map_err(|r| fail(r, detected))?;
     if let Some(state) = &state {
         prompt::check_state_fields(policy, state).map_err(|r| fail(r, detected))?;

@@ -1080,6 +1080,9 @@ struct Walker<'a> {
     /// The keys (with their hashes) of the objects being walked, innermost last, for
     /// repeated-key checks.
     keys: Vec<(u64, Cow<'a, str>)>,
+    /// Set to have the next object's members kept in `captured`.
+    capture: Option<Vec<(Cow<'a, str>, Raw<'a>)>>,
+    captured: RawMap<'a>,
 }
 
 impl<'a> Walker<'a> {
@@ -1091,6 +1094,8 @@ impl<'a> Walker<'a> {
             depth: 0,
             is_spaced: false,
             keys: Vec::new(),
+            capture: None,
+            captured: RawMap(Vec::new()),
         }
     }
 
@@ -1343,6 +1348,8 @@ impl<'a> Walker<'a> {
     }
 
     fn object(&mut self) -> Result<Walk, WalkError> {
+        // The members of this object (not of the ones inside it) are kept when asked.
+        let mut captured = self.capture.take();
         self.enter()?;
         let mut shape = mix(1, b'{' as u64);
         let mut content = mix(0, b'{' as u64);
@@ -1361,9 +1368,15 @@ impl<'a> Walker<'a> {
                 {
                     return Err(WalkError::RepeatedKey(format!(".{key}")));
                 }
+                self.skip_ws();
+                let start = self.at;
                 let w = self.value().map_err(|e| nested(&format!(".{key}"), e))?;
                 shape = mix(mix(shape, key_hash), w.shape);
                 content = mix(mix(content, key_hash), w.content);
+                if let Some(members) = captured.as_mut() {
+                    let text = self.text.get(start..self.at).ok_or(WalkError::Invalid)?;
+                    members.push((key.clone(), Raw(text)));
+                }
                 self.keys.push((key_hash, key));
                 if !self.next_item(b'}')? {
                     break;
@@ -1372,6 +1385,9 @@ impl<'a> Walker<'a> {
         }
         self.keys.truncate(first_key);
         self.depth -= 1;
+        if let Some(members) = captured {
+            self.captured = RawMap(members);
+        }
         Ok(Walk { shape, content })
     }
 }
@@ -1436,7 +1452,7 @@ fn nested(prefix: &str, e: WalkError) -> WalkError {
 /// (every shape rule of `ExampleText::parse`), and walks it (`ExampleText::walk`), all
 /// at once. `None` when anything is off (invalid JSON, a shape rule, a repeated key,
 /// nesting too deep, a lone surrogate escape): the slow path then says what.
-pub fn parse_and_walk(text: &str) -> Option<(ExampleText<'_>, Walked)> {
+pub fn parse_and_walk(text: &str) -> Option<Parsed<'_>> {
     let bytes = text.as_bytes();
     let mut w = Walker::new(text);
     w.skip_ws();
@@ -1447,6 +1463,7 @@ pub fn parse_and_walk(text: &str) -> Option<(ExampleText<'_>, Walked)> {
     w.skip_ws();
     // The top-level members with their walks and whether each value had whitespace.
     let mut members = Vec::with_capacity(8);
+    let (mut state, mut action) = (RawMap(Vec::new()), RawMap(Vec::new()));
     let mut walks: Vec<(Walk, bool)> = Vec::with_capacity(8);
     if w.peek() == b'}' {
         w.at += 1;
@@ -1456,7 +1473,17 @@ pub fn parse_and_walk(text: &str) -> Option<(ExampleText<'_>, Walked)> {
             w.skip_ws();
             let start = w.at;
             w.is_spaced = false;
+            let is_captured = matches!(key.as_ref(), "state" | "action");
+            if is_captured {
+                w.capture = Some(Vec::with_capacity(8));
+            }
             let walk = w.value().ok()?;
+            w.capture = None;
+            match key.as_ref() {
+                "state" => state = std::mem::replace(&mut w.captured, RawMap(Vec::new())),
+                "action" => action = std::mem::replace(&mut w.captured, RawMap(Vec::new())),
+                _ => {}
+            }
             walks.push((walk, w.is_spaced));
             members.push((key, Raw(text.get(start..w.at)?)));
             if !w.next_item(b'}').ok()? {
@@ -1491,7 +1518,21 @@ pub fn parse_and_walk(text: &str) -> Option<(ExampleText<'_>, Walked)> {
         parts.push((k.as_ref(), walk_of(k)?));
     }
     let walked = combine_parts(&parsed, bytes, parts.into_iter());
-    Some((parsed, walked))
+    Some(Parsed {
+        text: parsed,
+        walked,
+        state,
+        action,
+    })
+}
+
+/// What the scan's one pass learns of a good example.
+pub struct Parsed<'a> {
+    pub text: ExampleText<'a>,
+    pub walked: Walked,
+    /// The members of `state` (its groups) and of `action`, as `RawMap::parse` gives.
+    pub state: RawMap<'a>,
+    pub action: RawMap<'a>,
 }
 
 /// An example's walk from its parts' walks (in the order state, action, reward,
@@ -1898,7 +1939,7 @@ mod tests {
                 } else {
                     serde_json::to_string(&ex).unwrap()
                 };
-                let Some((fast, walked)) = parse_and_walk(&src) else {
+                let Some(Parsed { text: fast, walked, state, action }) = parse_and_walk(&src) else {
                     panic!("the one-pass reader declined {src}");
                 };
                 let slow = text(&src);
@@ -1910,6 +1951,8 @@ mod tests {
                 prop_assert_eq!(fast.metadata, slow.metadata);
                 prop_assert_eq!(&fast.extra, &slow.extra);
                 prop_assert_eq!(fast.reward_value.to_bits(), slow.reward_value.to_bits());
+                prop_assert_eq!(state.0, RawMap::parse(slow.state).unwrap().0);
+                prop_assert_eq!(action.0, RawMap::parse(slow.action).unwrap().0);
             }
 
             /// Whatever the one-pass reader accepts, serde_json accepts too (so the
@@ -1933,7 +1976,7 @@ mod tests {
                     }
                 }
                 if let Ok(src) = std::str::from_utf8(&bytes) {
-                    if let Some((_, walked)) = parse_and_walk(src) {
+                    if let Some(Parsed { walked, .. }) = parse_and_walk(src) {
                         prop_assert!(serde_json::from_str::<Value>(src).is_ok(), "accepted {}", src);
                         let slow = text(src);
                         prop_assert!(find_lone_surrogate(src.as_bytes()).is_none());
