@@ -126,25 +126,43 @@ fn bytes_below(word: u64, n: u8) -> u64 {
 }
 
 /// The position of the first byte JSON must escape in a string: a control character,
-/// `"` or `\\`, eight bytes at a time.
+/// `"` or `\\`.
 #[inline]
 fn find_escape(bytes: &[u8]) -> Option<usize> {
+    find_first(
+        bytes,
+        |word| {
+            bytes_below(word, 0x20)
+                | bytes_below(word ^ (ONES * b'"' as u64), 1)
+                | bytes_below(word ^ (ONES * b'\\' as u64), 1)
+        },
+        |b| b < 0x20 || b == b'"' || b == b'\\',
+    )
+}
+
+/// The position of the first byte of `bytes` that `is_hit` accepts, eight bytes at a
+/// time: `hits` marks (with the high bit of a byte) the bytes of a word that `is_hit`
+/// accepts, exactly at least for the lowest one.
+#[inline(always)]
+fn find_first(
+    bytes: &[u8],
+    hits: impl Fn(u64) -> u64,
+    is_hit: impl Fn(u8) -> bool,
+) -> Option<usize> {
     let mut chunks = bytes.chunks_exact(8);
     let mut at = 0;
     for chunk in &mut chunks {
         let word = u64::from_le_bytes(chunk.try_into().expect("chunks_exact yields 8 bytes"));
-        let hits = bytes_below(word, 0x20)
-            | bytes_below(word ^ (ONES * b'"' as u64), 1)
-            | bytes_below(word ^ (ONES * b'\\' as u64), 1);
-        if hits != 0 {
-            return Some(at + (hits.trailing_zeros() / 8) as usize);
+        let found = hits(word);
+        if found != 0 {
+            return Some(at + (found.trailing_zeros() / 8) as usize);
         }
         at += 8;
     }
     chunks
         .remainder()
         .iter()
-        .position(|&b| b < 0x20 || b == b'"' || b == b'\\')
+        .position(|&b| is_hit(b))
         .map(|i| at + i)
 }
 
@@ -246,6 +264,49 @@ impl<'a> Scanner<'a> {
                 }
             }
         }
+        self.raw_since(start)
+    }
+
+    /// Visit an object's members (at its opening brace): `f` gets each key with the
+    /// scanner at the member's value; a value `f` does not step over is stepped over.
+    fn each_member(
+        &mut self,
+        mut f: impl FnMut(&mut Scanner<'a>, Cow<'a, str>) -> Result<(), ScanError>,
+    ) -> Result<(), ScanError> {
+        self.expect(b'{', "an object")?;
+        self.skip_ws();
+        if self.peek() == b'}' {
+            self.at += 1;
+            return Ok(());
+        }
+        loop {
+            self.skip_ws();
+            if self.peek() != b'"' {
+                return Err(ScanError("a key"));
+            }
+            let key = self.value()?;
+            let key = string_of(key).ok_or(ScanError("a key"))?;
+            self.expect(b':', "a colon")?;
+            self.skip_ws();
+            let start = self.at;
+            f(self, key)?;
+            if self.at == start {
+                self.value()?;
+            }
+            self.skip_ws();
+            match self.peek() {
+                b',' => self.at += 1,
+                b'}' => {
+                    self.at += 1;
+                    return Ok(());
+                }
+                _ => return Err(ScanError("a comma or a closing brace")),
+            }
+        }
+    }
+
+    /// The text from `start` to where the scanner is.
+    fn raw_since(&self, start: usize) -> Result<Raw<'a>, ScanError> {
         self.text
             .get(start..self.at)
             .map(Raw)
@@ -260,48 +321,23 @@ impl<'a> Scanner<'a> {
         &mut self,
         nest: bool,
     ) -> Result<(Vec<(Cow<'a, str>, Raw<'a>)>, Vec<Option<RawMap<'a>>>), ScanError> {
-        self.expect(b'{', "an object")?;
         let mut members = Vec::with_capacity(8);
         let mut nested = Vec::new();
-        self.skip_ws();
-        if self.peek() == b'}' {
-            self.at += 1;
-            return Ok((members, nested));
-        }
-        loop {
-            self.skip_ws();
-            if self.peek() != b'"' {
-                return Err(ScanError("a key"));
-            }
-            let key = self.value()?;
-            let key = string_of(key).ok_or(ScanError("a key"))?;
-            self.expect(b':', "a colon")?;
-            self.skip_ws();
-            if nest && self.peek() == b'{' {
-                let start = self.at;
-                let (inner, _) = self.members(false)?;
-                let text = self
-                    .text
-                    .get(start..self.at)
-                    .ok_or(ScanError("an object"))?;
-                members.push((key, Raw(text)));
+        self.each_member(|s, key| {
+            if nest && s.peek() == b'{' {
+                let start = s.at;
+                let (inner, _) = s.members(false)?;
+                members.push((key, s.raw_since(start)?));
                 nested.push(Some(RawMap(inner)));
             } else {
-                members.push((key, self.value()?));
+                members.push((key, s.value()?));
                 if nest {
                     nested.push(None);
                 }
             }
-            self.skip_ws();
-            match self.peek() {
-                b',' => self.at += 1,
-                b'}' => {
-                    self.at += 1;
-                    return Ok((members, nested));
-                }
-                _ => return Err(ScanError("a comma or a closing brace")),
-            }
-        }
+            Ok(())
+        })?;
+        Ok((members, nested))
     }
 
     /// An example's members (at its opening brace), with the `state` member's groups
@@ -316,45 +352,20 @@ impl<'a> Scanner<'a> {
         ),
         ScanError,
     > {
-        self.expect(b'{', "an object")?;
         let mut members = Vec::with_capacity(8);
         let mut state = None;
-        self.skip_ws();
-        if self.peek() == b'}' {
-            self.at += 1;
-            return Ok((members, state));
-        }
-        loop {
-            self.skip_ws();
-            if self.peek() != b'"' {
-                return Err(ScanError("a key"));
-            }
-            let key = self.value()?;
-            let key = string_of(key).ok_or(ScanError("a key"))?;
-            self.expect(b':', "a colon")?;
-            self.skip_ws();
-            if key == "state" && self.peek() == b'{' {
-                let start = self.at;
-                let (groups, nested) = self.members(true)?;
-                let text = self
-                    .text
-                    .get(start..self.at)
-                    .ok_or(ScanError("an object"))?;
-                members.push((key, Raw(text)));
+        self.each_member(|s, key| {
+            if key == "state" && s.peek() == b'{' {
+                let start = s.at;
+                let (groups, nested) = s.members(true)?;
+                members.push((key, s.raw_since(start)?));
                 state = Some((RawMap(groups), nested));
             } else {
-                members.push((key, self.value()?));
+                members.push((key, s.value()?));
             }
-            self.skip_ws();
-            match self.peek() {
-                b',' => self.at += 1,
-                b'}' => {
-                    self.at += 1;
-                    return Ok((members, state));
-                }
-                _ => return Err(ScanError("a comma or a closing brace")),
-            }
-        }
+            Ok(())
+        })?;
+        Ok((members, state))
     }
 
     /// An array's items (at its opening bracket).
@@ -405,37 +416,8 @@ impl<'a> Cursor<'_, 'a> {
         self,
         mut f: impl FnMut(Cow<'a, str>, Cursor<'_, 'a>) -> Result<(), ScanError>,
     ) -> Result<(), ScanError> {
-        let s = self.scanner;
-        s.expect(b'{', "an object")?;
-        s.skip_ws();
-        if s.peek() == b'}' {
-            s.at += 1;
-            return Ok(());
-        }
-        loop {
-            s.skip_ws();
-            if s.peek() != b'"' {
-                return Err(ScanError("a key"));
-            }
-            let key = s.value()?;
-            let key = string_of(key).ok_or(ScanError("a key"))?;
-            s.expect(b':', "a colon")?;
-            s.skip_ws();
-            let start = s.at;
-            f(key, Cursor { scanner: &mut *s })?;
-            if s.at == start {
-                s.value()?;
-            }
-            s.skip_ws();
-            match s.peek() {
-                b',' => s.at += 1,
-                b'}' => {
-                    s.at += 1;
-                    return Ok(());
-                }
-                _ => return Err(ScanError("a comma or a closing brace")),
-            }
-        }
+        self.scanner
+            .each_member(|scanner, key| f(key, Cursor { scanner }))
     }
 }
 
@@ -1394,50 +1376,33 @@ impl<'a> Walker<'a> {
 
 const KEY_SEED: u64 = 0x6b65_7973;
 
-/// The position of the first `"` or `\\` in `bytes`, eight bytes at a time (strings are
-/// most of an example's text, and this is the walk's inner loop).
+/// The position of the first `"` or `\\` in `bytes` (strings are most of an example's
+/// text, and this is the scanner's inner loop).
 #[inline]
 fn find_quote_or_backslash(bytes: &[u8]) -> Option<usize> {
-    let zero_bytes = |word: u64| bytes_below(word, 1);
-    let mut chunks = bytes.chunks_exact(8);
-    let mut at = 0;
-    for chunk in &mut chunks {
-        let word = u64::from_le_bytes(chunk.try_into().expect("chunks_exact yields 8 bytes"));
-        let hits =
-            zero_bytes(word ^ (ONES * b'"' as u64)) | zero_bytes(word ^ (ONES * b'\\' as u64));
-        if hits != 0 {
-            return Some(at + (hits.trailing_zeros() / 8) as usize);
-        }
-        at += 8;
-    }
-    chunks
-        .remainder()
-        .iter()
-        .position(|&b| b == b'"' || b == b'\\')
-        .map(|i| at + i)
+    find_first(
+        bytes,
+        |word| {
+            bytes_below(word ^ (ONES * b'"' as u64), 1)
+                | bytes_below(word ^ (ONES * b'\\' as u64), 1)
+        },
+        |b| b == b'"' || b == b'\\',
+    )
 }
 
-/// The position of the first `"`, `{`, `}`, `[` or `]` in JSON text outside strings,
-/// eight bytes at a time. The four brackets are the bytes b with b & 0xD9 == 0x59; the
-/// others with that pattern (`Y`, `y`, `_`, DEL) cannot stand outside a string.
+/// The position of the first `"`, `{`, `}`, `[` or `]` in JSON text outside strings.
+/// The four brackets are the bytes b with b & 0xD9 == 0x59; the others with that
+/// pattern (`Y`, `y`, `_`, DEL) cannot stand outside a string.
 #[inline]
 fn find_quote_or_bracket(bytes: &[u8]) -> Option<usize> {
-    let mut chunks = bytes.chunks_exact(8);
-    let mut at = 0;
-    for chunk in &mut chunks {
-        let word = u64::from_le_bytes(chunk.try_into().expect("chunks_exact yields 8 bytes"));
-        let hits = bytes_below(word ^ (ONES * b'"' as u64), 1)
-            | bytes_below((word & (ONES * 0xD9)) ^ (ONES * 0x59), 1);
-        if hits != 0 {
-            return Some(at + (hits.trailing_zeros() / 8) as usize);
-        }
-        at += 8;
-    }
-    chunks
-        .remainder()
-        .iter()
-        .position(|&b| b == b'"' || b & 0xD9 == 0x59)
-        .map(|i| at + i)
+    find_first(
+        bytes,
+        |word| {
+            bytes_below(word ^ (ONES * b'"' as u64), 1)
+                | bytes_below((word & (ONES * 0xD9)) ^ (ONES * 0x59), 1)
+        },
+        |b| b == b'"' || b & 0xD9 == 0x59,
+    )
 }
 
 /// Prefix a repeated key's path with where it happened.
