@@ -154,6 +154,7 @@ fn thread_count(common: &CommonArgs) -> usize {
 /// Run a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     cleanup::install();
+    disable_transparent_huge_pages();
     match cli.command {
         Command::Export(args) => Ok(run_export(&args)),
         Command::Validate(args) => Ok(run_validate(&args)),
@@ -168,6 +169,27 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         }
     }
 }
+
+/// Transparent huge pages off for this process. mimalloc asks for them, and then every
+/// thread's heap holds whole 2 MiB pages. Measured on 100K examples (GNU time): max RSS
+/// 34 -> 19 MB for jsonl and 107 -> 71 MB for openai at the same speed, and with
+/// `--threads 32` an anthropic export went from 289 MB in 0.79 s to 169 MB in 0.44 s.
+#[cfg(target_os = "linux")]
+fn disable_transparent_huge_pages() {
+    extern "C" {
+        fn prctl(option: i32, ...) -> i32;
+    }
+    const PR_SET_THP_DISABLE: i32 = 41;
+    // SAFETY: PR_SET_THP_DISABLE sets a flag on this process's memory map; its arguments
+    // are integers and no memory of ours is read or written. On a kernel without it the
+    // call fails and nothing changes.
+    unsafe {
+        prctl(PR_SET_THP_DISABLE, 1u64, 0u64, 0u64, 0u64);
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn disable_transparent_huge_pages() {}
 
 /// Whether an error is a write to a closed pipe, which is not worth reporting.
 pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
@@ -514,7 +536,7 @@ fn write_format(
         if ids.is_empty() {
             continue;
         }
-        let stream = SpanStream::new(source, &inspection.entries, ids, progress);
+        let stream = SpanStream::new(source, &inspection.entries, ids, progress, config.threads);
         let outcome = writer
             .write_split(split, &stream, dir)
             .with_context(|| format!("{}: writing the {split} split", spec.name))?;
@@ -623,7 +645,13 @@ fn validate_input(
         let all: Vec<u32> = (0..inspection.entries.len() as u32).collect();
         // The bar counts examples now, not the bytes of the scan.
         progress.start_examples("tokens", valid);
-        let stream = SpanStream::new(&source, &inspection.entries, &all, progress);
+        let stream = SpanStream::new(
+            &source,
+            &inspection.entries,
+            &all,
+            progress,
+            thread_count(&args.common),
+        );
         let over = format::openai::over_limit(&stream, policy, model, thread_count(&args.common))?;
         result.stats.over_limit_examples = over.len() as u64;
         result.stats.total_examples -= over.len() as u64;

@@ -756,6 +756,7 @@ pub struct SpanStream<'a> {
     entries: &'a [Entry],
     ids: &'a [u32],
     progress: &'a Progress,
+    batch_bytes: usize,
 }
 
 impl<'a> SpanStream<'a> {
@@ -764,12 +765,14 @@ impl<'a> SpanStream<'a> {
         entries: &'a [Entry],
         ids: &'a [u32],
         progress: &'a Progress,
+        threads: usize,
     ) -> SpanStream<'a> {
         SpanStream {
             source,
             entries,
             ids,
             progress,
+            batch_bytes: format::batch_bytes(threads),
         }
     }
 }
@@ -806,7 +809,7 @@ impl ExampleStream for SpanStream<'_> {
         let mut end = start;
         for &id in self.ids[start..].iter().take(format::BATCH) {
             bytes += self.entries[id as usize].span().len as usize;
-            if bytes > format::BATCH_BYTES && end > start {
+            if bytes > self.batch_bytes && end > start {
                 break;
             }
             end += 1;
@@ -859,7 +862,7 @@ mod tests {
             .collect();
         let ids: Vec<u32> = (0..6).collect();
         let progress = Progress::hidden();
-        let stream = SpanStream::new(&source, &large, &ids, &progress);
+        let stream = SpanStream::new(&source, &large, &ids, &progress, 2);
         let ends: Vec<usize> = std::iter::successors(Some(stream.batch_end(0)), |&e| {
             (e < ids.len()).then(|| stream.batch_end(e))
         })
@@ -867,7 +870,7 @@ mod tests {
         assert_eq!(ends, [1, 2, 3, 4, 5, 6]);
         let small = entries(&[Origin::Line; 3000]);
         let ids: Vec<u32> = (0..3000).collect();
-        let stream = SpanStream::new(&source, &small, &ids, &progress);
+        let stream = SpanStream::new(&source, &small, &ids, &progress, 2);
         assert_eq!(stream.batch_end(0), format::BATCH);
         assert_eq!(stream.batch_end(2048), 3000);
     }

@@ -94,8 +94,8 @@ pub trait ExampleStream: Sync {
     /// The examples at `range` of the split's order.
     fn read(&self, range: Range<usize>) -> anyhow::Result<Batch>;
     /// Where the batch that starts at `start` ends: after `BATCH` examples, or sooner so
-    /// that a batch of long examples stays near `BATCH_BYTES` (always one example at
-    /// least).
+    /// that a batch of long examples stays near `batch_bytes(threads)` (always one
+    /// example at least).
     fn batch_end(&self, start: usize) -> usize {
         (start + BATCH).min(self.len())
     }
@@ -105,8 +105,12 @@ pub trait ExampleStream: Sync {
 
 /// Examples per batch: read and rendered by one thread, written in one go.
 pub const BATCH: usize = 1024;
-/// The text a batch may hold (more only when one example is longer).
-pub const BATCH_BYTES: usize = 4 << 20;
+/// The text a batch may hold (more only when one example is longer): 4 MiB, less with
+/// many threads, so the batches in flight (one per thread and two more) stay near
+/// 16 MiB of input text.
+pub fn batch_bytes(threads: usize) -> usize {
+    ((16 << 20) / (threads.max(1) + 2)).clamp(256 << 10, 4 << 20)
+}
 
 /// Render the stream's examples, a batch per job on every thread, and hand each
 /// rendering in order to `write` on this thread. `write` gets each item, its text and
