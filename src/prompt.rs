@@ -230,10 +230,6 @@ impl<'a> StateText<'a> {
         StateText { groups, members }
     }
 
-    pub fn groups(&self) -> &RawMap<'a> {
-        &self.groups
-    }
-
     pub fn contains_key(&self, key: &str) -> bool {
         self.groups.contains_key(key)
     }
@@ -432,14 +428,7 @@ fn render_value(out: &mut String, v: Raw) {
     }
 }
 
-/// The action as pretty JSON in a fenced block, after a lead-in line.
-pub fn render_decision(policy: Policy, action: Raw) -> String {
-    let mut out = String::new();
-    push_decision(&mut out, policy, action);
-    out
-}
-
-/// `render_decision`, appended to `out`.
+/// The action as pretty JSON in a fenced block, after a lead-in line, appended to `out`.
 pub fn push_decision(out: &mut String, policy: Policy, action: Raw) {
     // A log holds few distinct actions, and pretty-printing one means parsing it into a
     // Value: remember the last renderings per thread.
