@@ -13,7 +13,7 @@ use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::Arc;
 
-use anyhow::Context;
+use anyhow::{bail, Context};
 use serde_json::Value;
 
 use crate::example::{quote_cut, Split};
@@ -36,6 +36,8 @@ pub struct Source {
     /// Where the content starts (after a BOM).
     start: u64,
     len: u64,
+    /// The modification time at open, to notice a file written to during the export.
+    modified: Option<std::time::SystemTime>,
     pub shape: Shape,
     /// Keeps the spooled copy alive (and deletes it on drop).
     _spool: Option<Spool>,
@@ -59,7 +61,13 @@ impl Spool {
 
 impl Drop for Spool {
     fn drop(&mut self) {
-        crate::cleanup::unregister(self.0.path());
+        // Removed, then unregistered, under the cleanup lock: an interrupt never finds
+        // it on disk and unregistered (the temp file's own drop then finds it gone).
+        let path = self.0.path().to_path_buf();
+        crate::cleanup::locked(|registry| {
+            let _ = std::fs::remove_file(&path);
+            registry.unregister(&path);
+        });
     }
 }
 
@@ -182,10 +190,9 @@ impl Source {
         } else {
             (file, spool)
         };
-        let len = file
-            .metadata()
-            .with_context(|| format!("reading {name}"))?
-            .len();
+        let metadata = file.metadata().with_context(|| format!("reading {name}"))?;
+        let len = metadata.len();
+        let modified = metadata.modified().ok();
         let mut head = [0u8; 3];
         let mut f2 = &file;
         f2.seek(SeekFrom::Start(0))?;
@@ -203,6 +210,7 @@ impl Source {
             file,
             start,
             len,
+            modified,
             shape: Shape::JsonLines,
             _spool: spool,
         };
@@ -217,6 +225,27 @@ impl Source {
     /// Size of the (decompressed) input in bytes.
     pub fn byte_len(&self) -> u64 {
         self.len
+    }
+
+    /// Fail if the input file was rewritten since it was opened: the second pass copies
+    /// lines it validated in the first, so bytes rewritten in between would reach the
+    /// export unchecked. A file that only grew is a log being appended to, which changes
+    /// nothing already read; a file replaced by a rename is not a change either (the
+    /// open file is still the old one, and it is what both passes read).
+    pub fn check_unchanged(&self) -> anyhow::Result<()> {
+        let now = self
+            .file
+            .metadata()
+            .with_context(|| format!("reading {}", self.name))?;
+        let is_rewritten =
+            now.len() < self.len || (now.len() == self.len && now.modified().ok() != self.modified);
+        if is_rewritten {
+            bail!(InputError {
+                place: self.name.to_string(),
+                message: "was rewritten while rlx was reading it (it shrank, or changed at the same size); expected a file that stays as it is during the export, or only grows (copy it first, or export from a snapshot)".into(),
+            });
+        }
+        Ok(())
     }
 
     /// Read one example's bytes into `buf`, which has exactly the span's length.
@@ -982,6 +1011,37 @@ fn key_before(before: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rewritten_input_is_noticed_and_a_growing_one_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("in.jsonl");
+        let line = "{\"state\":{},\"action\":{},\"reward\":1}\n";
+        std::fs::write(&path, line.repeat(3)).unwrap();
+        let source = Source::open(path.to_str().unwrap()).unwrap();
+        assert!(source.check_unchanged().is_ok());
+        // Appended to, as a live log is.
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        f.write_all(line.as_bytes()).unwrap();
+        assert!(source.check_unchanged().is_ok());
+        // Rewritten in place at the same size, with a new modification time.
+        let later = std::time::SystemTime::now() + std::time::Duration::from_secs(5);
+        std::fs::write(&path, line.repeat(3)).unwrap();
+        let source = Source::open(path.to_str().unwrap()).unwrap();
+        let f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        f.write_at(b" ", 1).unwrap();
+        f.set_modified(later).unwrap();
+        let e = source.check_unchanged().unwrap_err().to_string();
+        assert!(e.contains("was rewritten while rlx was reading it"), "{e}");
+        // Truncated.
+        std::fs::write(&path, line.repeat(3)).unwrap();
+        let source = Source::open(path.to_str().unwrap()).unwrap();
+        std::fs::write(&path, line).unwrap();
+        assert!(source.check_unchanged().is_err());
+    }
 
     fn loc() -> Location {
         Location {

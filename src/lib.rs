@@ -405,6 +405,7 @@ fn export(plan: &ExportPlan, result: &mut ExportResult, progress: &Progress) -> 
         per_format.push((writer, dir, stats));
     }
     write_rejected(&root, &inspection.rejected)?;
+    source.check_unchanged()?;
     // A single format's counts are what it wrote; with --format all the top level keeps
     // the selection and each format reports its own.
     if !is_all {

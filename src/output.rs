@@ -216,14 +216,21 @@ impl Staging {
 
 impl Drop for Staging {
     fn drop(&mut self) {
-        if let Some(temp) = self.temp.take() {
-            cleanup::unregister(temp.path());
-            drop(temp);
-        }
-        if let Some(p) = &self.created_parent {
-            cleanup::unregister(p);
-            let _ = fs::remove_dir_all(p);
-        }
+        // Removed, then unregistered, under the cleanup lock: an interrupt never finds
+        // them on disk and unregistered.
+        let temp = self.temp.take();
+        let created_parent = self.created_parent.take();
+        cleanup::locked(|registry| {
+            if let Some(temp) = temp {
+                let path = temp.path().to_path_buf();
+                drop(temp);
+                registry.unregister(&path);
+            }
+            if let Some(p) = created_parent {
+                let _ = fs::remove_dir_all(&p);
+                registry.unregister(&p);
+            }
+        });
     }
 }
 

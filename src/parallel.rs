@@ -89,8 +89,16 @@ pub fn ordered<J: Send, O: Send, S: Send>(
         };
         let result = (|| -> anyhow::Result<()> {
             for job in jobs {
+                let job = match job {
+                    Ok(job) => job,
+                    Err(e) => {
+                        // The jobs before this one come first, errors included.
+                        drain(&mut consumed, sent)?;
+                        return Err(e);
+                    }
+                };
                 job_sender
-                    .send((sent, job?))
+                    .send((sent, job))
                     .expect("the workers outlive the job sender");
                 sent += 1;
                 if sent - consumed >= workers + IN_FLIGHT_EXTRA {
@@ -142,6 +150,52 @@ mod tests {
             }
             assert_eq!(out, (0..1000).map(|n| n * 2).collect::<Vec<_>>());
             assert_eq!(calls, 1000);
+        }
+    }
+
+    #[test]
+    fn a_failing_job_comes_after_the_outputs_before_it() {
+        for threads in [1, 2, 5] {
+            let mut states = vec![(); threads];
+            let mut out = Vec::new();
+            let jobs = (0..100u32).map(|n| {
+                if n == 60 {
+                    anyhow::bail!("reading job {n} failed")
+                }
+                Ok(n)
+            });
+            let result = ordered(
+                &mut states,
+                jobs,
+                |_, n| Ok(n),
+                |n| {
+                    out.push(n);
+                    Ok(())
+                },
+            );
+            assert_eq!(result.unwrap_err().to_string(), "reading job 60 failed");
+            assert_eq!(out, (0..60).collect::<Vec<_>>(), "{threads} threads");
+            // An error of an earlier job's work still comes first.
+            let mut states = vec![(); threads];
+            let jobs = (0..100u32).map(|n| {
+                if n == 60 {
+                    anyhow::bail!("reading job {n} failed")
+                }
+                Ok(n)
+            });
+            let result = ordered(
+                &mut states,
+                jobs,
+                |_, n| {
+                    if n == 59 {
+                        anyhow::bail!("work {n} failed")
+                    } else {
+                        Ok(n)
+                    }
+                },
+                |_| Ok(()),
+            );
+            assert_eq!(result.unwrap_err().to_string(), "work 59 failed");
         }
     }
 

@@ -311,15 +311,21 @@ pub fn inspect(
                 if !reserved {
                     // Room for every example, estimated from the first batch: growing by
                     // doubling would hold the old and the new copy at once near the end.
+                    // Pages never written cost no memory, and a first batch of unusually
+                    // short examples can overestimate a lot, so the reservation may fail
+                    // without harm (strict overcommit): the vectors then grow as usual.
                     reserved = true;
                     let share = batch.end.max(1) as f64 / source.byte_len().max(1) as f64;
-                    let estimate = (state.entries.len() as f64 / share * 1.05) as usize;
-                    state
+                    let smallest_example = br#"{"state":{},"action":{},"reward":0}"#.len() as u64;
+                    let estimate = ((state.entries.len() as f64 / share * 1.05) as u64)
+                        .min(source.byte_len() / smallest_example)
+                        as usize;
+                    let _ = state
                         .entries
-                        .reserve(estimate.saturating_sub(state.entries.len()));
-                    state
+                        .try_reserve_exact(estimate.saturating_sub(state.entries.len()));
+                    let _ = state
                         .prints
-                        .reserve(estimate.saturating_sub(state.prints.len()));
+                        .try_reserve_exact(estimate.saturating_sub(state.prints.len()));
                 }
                 batch.arena.clear();
                 // The scanner may have finished already; then the batch is simply freed.
