@@ -155,18 +155,20 @@ mod tests {
 
     #[test]
     fn a_failing_job_comes_after_the_outputs_before_it() {
-        for threads in [1, 2, 5] {
-            let mut states = vec![(); threads];
-            let mut out = Vec::new();
-            let jobs = (0..100u32).map(|n| {
+        // Jobs 0..100 where taking job 60 fails.
+        let jobs = || {
+            (0..100u32).map(|n| {
                 if n == 60 {
                     anyhow::bail!("reading job {n} failed")
                 }
                 Ok(n)
-            });
+            })
+        };
+        for threads in [1, 2, 5] {
+            let mut out = Vec::new();
             let result = ordered(
-                &mut states,
-                jobs,
+                &mut vec![(); threads],
+                jobs(),
                 |_, n| Ok(n),
                 |n| {
                     out.push(n);
@@ -176,25 +178,13 @@ mod tests {
             assert_eq!(result.unwrap_err().to_string(), "reading job 60 failed");
             assert_eq!(out, (0..60).collect::<Vec<_>>(), "{threads} threads");
             // An error of an earlier job's work still comes first.
-            let mut states = vec![(); threads];
-            let jobs = (0..100u32).map(|n| {
-                if n == 60 {
-                    anyhow::bail!("reading job {n} failed")
+            let work = |_: &mut (), n: u32| {
+                if n == 59 {
+                    anyhow::bail!("work {n} failed")
                 }
                 Ok(n)
-            });
-            let result = ordered(
-                &mut states,
-                jobs,
-                |_, n| {
-                    if n == 59 {
-                        anyhow::bail!("work {n} failed")
-                    } else {
-                        Ok(n)
-                    }
-                },
-                |_| Ok(()),
-            );
+            };
+            let result = ordered(&mut vec![(); threads], jobs(), work, |_| Ok(()));
             assert_eq!(result.unwrap_err().to_string(), "work 59 failed");
         }
     }
