@@ -646,23 +646,28 @@ impl<'a> ExampleText<'a> {
         })
     }
 
+    /// The example's parts with their keys, in the order every line writes them:
+    /// state, action, reward, nextState and metadata when present, then the other keys.
+    pub fn parts(&self) -> impl Iterator<Item = (&str, Raw<'a>)> + '_ {
+        [
+            Some(("state", self.state)),
+            Some(("action", self.action)),
+            Some(("reward", self.reward)),
+            self.next_state.map(|v| ("nextState", v)),
+            self.metadata.map(|v| ("metadata", v)),
+        ]
+        .into_iter()
+        .flatten()
+        .chain(self.extra.iter().map(|(k, v)| (k.as_ref(), *v)))
+    }
+
     /// The union-schema shape of this example (see `Schema::of_example`).
     pub fn schema(&self) -> Schema {
-        let mut fields = vec![
-            ("state".to_string(), schema_of(self.state)),
-            ("action".to_string(), schema_of(self.action)),
-            ("reward".to_string(), schema_of(self.reward)),
-        ];
-        if let Some(ns) = self.next_state {
-            fields.push(("nextState".to_string(), schema_of(ns)));
-        }
-        if let Some(m) = self.metadata {
-            fields.push(("metadata".to_string(), schema_of(m)));
-        }
-        for (k, v) in &self.extra {
-            fields.push((k.to_string(), schema_of(*v)));
-        }
-        Schema::Struct(fields)
+        Schema::Struct(
+            self.parts()
+                .map(|(k, v)| (k.to_string(), schema_of(v)))
+                .collect(),
+        )
     }
 
     /// One walk over every part of the example, with no allocation but for keys with
@@ -673,18 +678,10 @@ impl<'a> ExampleText<'a> {
     /// detection, and whether `bytes` (the example's text) is already its own compact
     /// form. Fails on a key repeated in one object anywhere, or on nesting past the limit.
     pub fn walk(&self, bytes: &[u8]) -> Result<Walked, WalkError> {
-        let mut parts = vec![
-            ("state", self.state),
-            ("action", self.action),
-            ("reward", self.reward),
-        ];
-        parts.extend(self.next_state.map(|v| ("nextState", v)));
-        parts.extend(self.metadata.map(|v| ("metadata", v)));
-        parts.extend(self.extra.iter().map(|(k, v)| (k.as_ref(), *v)));
-        let mut walks = Vec::with_capacity(parts.len());
-        for (name, raw) in &parts {
-            walks.push((*name, walk_of(*raw).map_err(|e| nested(name, e))?));
-        }
+        let walks = self
+            .parts()
+            .map(|(name, raw)| Ok((name, walk_of(raw).map_err(|e| nested(name, e))?)))
+            .collect::<Result<Vec<_>, WalkError>>()?;
         Ok(combine_parts(self, bytes, walks.into_iter()))
     }
 
@@ -693,17 +690,9 @@ impl<'a> ExampleText<'a> {
     /// plainly, with nothing between them but `,` and `:`. The values' own whitespace
     /// is the walk's business.
     fn is_laid_out_compactly(&self, bytes: &[u8]) -> bool {
-        let mut members: Vec<(&str, Raw)> = vec![
-            ("state", self.state),
-            ("action", self.action),
-            ("reward", self.reward),
-        ];
-        members.extend(self.next_state.map(|v| ("nextState", v)));
-        members.extend(self.metadata.map(|v| ("metadata", v)));
-        members.extend(self.extra.iter().map(|(k, v)| (k.as_ref(), *v)));
         let base = bytes.as_ptr() as usize;
         let mut at = 0;
-        for (i, (key, value)) in members.iter().enumerate() {
+        for (i, (key, value)) in self.parts().enumerate() {
             let head = if i == 0 { "{\"" } else { ",\"" };
             let text = value.get();
             let Some(offset) = (text.as_ptr() as usize).checked_sub(base) else {
@@ -1467,21 +1456,10 @@ pub fn parse_and_walk(text: &str) -> Option<Parsed<'_>> {
         let at = map.0.iter().position(|(k, _)| k == key)?;
         Some(walks[at])
     };
-    let mut parts = Vec::with_capacity(5 + parsed.extra.len());
-    for (name, is_present) in [
-        ("state", true),
-        ("action", true),
-        ("reward", true),
-        ("nextState", parsed.next_state.is_some()),
-        ("metadata", parsed.metadata.is_some()),
-    ] {
-        if is_present {
-            parts.push((name, walk_of(name)?));
-        }
-    }
-    for (k, _) in &parsed.extra {
-        parts.push((k.as_ref(), walk_of(k)?));
-    }
+    let parts = parsed
+        .parts()
+        .map(|(name, _)| Some((name, walk_of(name)?)))
+        .collect::<Option<Vec<_>>>()?;
     let walked = combine_parts(&parsed, bytes, parts.into_iter());
     Some(Parsed {
         text: parsed,
