@@ -10,6 +10,7 @@ pub mod cli;
 pub mod example;
 pub mod format;
 pub mod input;
+pub mod json;
 pub mod output;
 pub mod parallel;
 pub mod pipeline;
@@ -18,7 +19,6 @@ pub mod prompt;
 pub mod schema;
 pub mod split;
 pub mod summary;
-pub mod text;
 pub mod tokens;
 pub mod validate;
 

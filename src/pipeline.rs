@@ -11,12 +11,12 @@ use std::ops::Range;
 use crate::example::{Policy, Split};
 use crate::format::{self, Batch, ExampleStream};
 use crate::input::{self, Location, Origin, ScanSummary, Shape, Source, Span};
+use crate::json::{self, ExampleText, RawMap, TextError, WalkError};
 use crate::parallel;
 use crate::progress::Progress;
 use crate::prompt;
 use crate::schema::{Schema, ShapeTable};
 use crate::split::{self, Ratio, SplitSizes};
-use crate::text::{self, ExampleText, RawMap, TextError, WalkError};
 use crate::validate::{self, Checks, Print, RewardRange, Warning};
 
 /// A valid example's place in the input: one is kept per example for the whole export,
@@ -532,7 +532,7 @@ type Checked = Result<Facts, (Location, String, Option<Policy>)>;
 
 type Failure = (Location, String, Option<Policy>);
 
-/// serde_json's parse, then a walk per part: slower than `text::parse_and_walk`, but
+/// serde_json's parse, then a walk per part: slower than `json::parse_and_walk`, but
 /// every failure comes out with its message (the JSON error with its line and column, a
 /// shape rule, a lone surrogate, a repeated key's path, nesting too deep).
 fn parse_and_walk_slowly<'a>(
@@ -540,14 +540,14 @@ fn parse_and_walk_slowly<'a>(
     location: &Location,
     syntax: &dyn Fn(input::ParseFailure) -> Failure,
     fail: &dyn Fn(String, Option<Policy>) -> Failure,
-) -> Result<text::Parsed<'a>, Failure> {
+) -> Result<json::Parsed<'a>, Failure> {
     let text = match ExampleText::parse(bytes) {
         Ok(t) => t,
         Err(TextError::Json(e)) => return Err(syntax(input::json_failure(bytes, &e, location))),
         Err(TextError::Shape(e)) => return Err((location.clone(), e.0, None)),
     };
     if bytes.contains(&b'\\') {
-        if let Some(at) = text::find_lone_surrogate(bytes) {
+        if let Some(at) = json::find_lone_surrogate(bytes) {
             let escape =
                 String::from_utf8_lossy(&bytes[at..(at + 6).min(bytes.len())]).into_owned();
             let mut place = location.clone();
@@ -563,7 +563,7 @@ fn parse_and_walk_slowly<'a>(
             ));
         }
     }
-    let walked = text.walk(bytes).map_err(|e| match e {
+    let walked = json::walk_example(&text, bytes).map_err(|e| match e {
         WalkError::RepeatedKey(path) => fail(
             format!("{path} appears twice in one object; expected each key once (datasets and strict JSON readers reject repeated keys)"),
             None,
@@ -584,7 +584,7 @@ fn parse_and_walk_slowly<'a>(
     })?;
     let state = RawMap::parse(text.state).map_err(|e| fail(e.to_string(), None))?;
     let action = RawMap::parse(text.action).map_err(|e| fail(e.to_string(), None))?;
-    Ok(text::Parsed {
+    Ok(json::Parsed {
         text,
         walked,
         state,
@@ -615,12 +615,12 @@ fn check_bytes(bytes: Option<&[u8]>, location: &Location, options: &InspectOptio
     let fail = |reason: String, detected: Option<Policy>| (location.clone(), reason, detected);
     // One pass validates and walks a good example; anything else takes the slow path,
     // which finds what is wrong and says so.
-    let text::Parsed {
+    let json::Parsed {
         text,
         walked,
         state: groups,
         action,
-    } = match text::parse_and_walk(utf8) {
+    } = match json::parse_and_walk(utf8) {
         Some(parsed) => parsed,
         None => parse_and_walk_slowly(bytes, location, &syntax, &fail)?,
     };
@@ -645,7 +645,7 @@ fn check_bytes(bytes: Option<&[u8]>, location: &Location, options: &InspectOptio
     let action_value = action
         .get(policy.action_key())
         .filter(|v| v.get().starts_with('"'))
-        .and_then(text::string_of)
+        .and_then(json::string_of)
         .filter(|v| !validate::known_action_values(policy).contains(&v.as_ref()))
         .map(Cow::into_owned);
     Ok(Facts {

@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 use serde_json::Value;
 
 use crate::example::Policy;
-use crate::text::{
+use crate::json::{
     describe_raw, items_of, minified, string_of, ExampleText, Raw, RawMap, ScanError,
 };
 
@@ -257,7 +257,7 @@ pub fn reread<'a>(
     location: &crate::input::Location,
     bytes: &'a [u8],
 ) -> anyhow::Result<(ExampleText<'a>, StateText<'a>)> {
-    let (example, groups, members) = crate::text::reparse_with_state(location, bytes)?;
+    let (example, groups, members) = crate::json::reparse_with_state(location, bytes)?;
     Ok((example, StateText::from_groups(groups, members)))
 }
 

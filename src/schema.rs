@@ -33,14 +33,28 @@ pub enum Schema {
 }
 
 impl Schema {
-    /// The schema of a parsed value (the scan computes it from text, `text::schema_of`;
+    /// The schema of a number from its text: integers that fit i64, bigger integers, floats.
+    pub fn of_number(text: &str) -> Schema {
+        let digits = text.strip_prefix('-').unwrap_or(text);
+        if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+            if text.parse::<i64>().is_ok() {
+                Schema::Int
+            } else {
+                Schema::BigInt
+            }
+        } else {
+            Schema::Float
+        }
+    }
+
+    /// The schema of a parsed value (the scan computes it from text, `json::schema_of`;
     /// tests use this to check the two agree).
     #[cfg(test)]
     pub fn of_value(v: &Value) -> Schema {
         match v {
             Value::Null => Schema::Null,
             Value::Bool(_) => Schema::Bool,
-            Value::Number(n) => crate::text::number_schema(&n.to_string()),
+            Value::Number(n) => Schema::of_number(&n.to_string()),
             Value::String(_) => Schema::String,
             Value::Array(items) => {
                 let mut elem = Schema::Null;
@@ -155,8 +169,8 @@ impl Schema {
 /// `datasets` accepts (absent columns load as None).
 #[derive(Debug, Default)]
 pub struct ShapeTable {
-    ids: HashMap<Schema, u32, BuildHasherDefault<crate::text::FxHasher>>,
-    by_signature: HashMap<u64, u32, BuildHasherDefault<crate::text::FxHasher>>,
+    ids: HashMap<Schema, u32, BuildHasherDefault<crate::json::FxHasher>>,
+    by_signature: HashMap<u64, u32, BuildHasherDefault<crate::json::FxHasher>>,
     shapes: Vec<Schema>,
     overflow: Option<Schema>,
 }

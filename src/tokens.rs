@@ -130,7 +130,7 @@ const REPLY_PRIMING: u64 = 3;
 /// Counts tokens with a cache of pieces. One per thread.
 pub struct TokenCounter {
     bpe: &'static CoreBPE,
-    cache: HashMap<String, u32, std::hash::BuildHasherDefault<crate::text::FxHasher>>,
+    cache: HashMap<String, u32, std::hash::BuildHasherDefault<crate::json::FxHasher>>,
 }
 
 impl TokenCounter {

@@ -6,7 +6,7 @@ use std::fmt;
 
 use crate::example::{Policy, Split};
 use crate::input::Location;
-use crate::text::{describe_raw, RawMap};
+use crate::json::{describe_raw, RawMap};
 
 /// Something worth telling the user that does not stop the export. The text names the
 /// option that helps, where there is one.
@@ -347,7 +347,7 @@ pub fn find_duplicates(prints: &mut [Print], locate: impl Fn(u32) -> String) -> 
 mod tests {
     use super::*;
     use crate::input::Origin;
-    use crate::text::Raw;
+    use crate::json::Raw;
     use serde_json::json;
 
     fn loc(line: u32) -> Location {

@@ -16,10 +16,10 @@ use serde_json::{json, Value};
 use super::{ExampleStream, FormatWriter, SplitOutcome, WriterConfig};
 use crate::cli::AnthropicStyle;
 use crate::example::{Policy, Split};
+use crate::json::{minified, push_json_escaped, ExampleText, RawMap};
 use crate::output::OutputDir;
 use crate::prompt::{self, StateText};
 use crate::summary::ExportResult;
-use crate::text::{minified, push_json_escaped, ExampleText, RawMap};
 use crate::validate::Warning;
 
 const HUMAN: &str = "\n\nHuman:";

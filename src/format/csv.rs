@@ -18,10 +18,10 @@ use std::hash::BuildHasherDefault;
 use serde_json::Value;
 
 use crate::example::Split;
+use crate::json::{self, minified, string_of, Cursor, FxHasher, ScanError};
 use crate::output::{OutFile, OutputDir};
 use crate::schema::Schema;
 use crate::summary::ExportResult;
-use crate::text::{self, minified, string_of, Cursor, FxHasher, ScanError};
 use crate::validate::Warning;
 use std::io::Write;
 
@@ -169,7 +169,7 @@ impl Cells {
         self.spans.clear();
         self.spans.resize(index.count, None);
         let mut path = std::mem::take(&mut self.path);
-        let filled = text::visit(text, |example| {
+        let filled = json::visit(text, |example| {
             example.members(|key, value| {
                 match key.as_ref() {
                     "reward" => {
@@ -822,7 +822,7 @@ mod tests {
     #[test]
     fn cells_escape_formulas_but_not_numbers() {
         let src = r#"{"state":{"n":-1,"s":"-1+2","t":"=HYPERLINK(\"x\")","arr":["a", "b"],"z":null,"o":{"p":1.50}},"action":{"ok":true},"reward":-0.5}"#;
-        let text = crate::text::ExampleText::parse(src.as_bytes())
+        let text = crate::json::ExampleText::parse(src.as_bytes())
             .ok()
             .unwrap();
         let schema = text.schema();
@@ -854,7 +854,7 @@ mod tests {
         // a string (so `metadata.m` is one column holding JSON text).
         let b = "{ \"reward\": 0.5,\n  \"extra\": {\"e\": 3},\n  \"nextState\": null,\n  \"metadata\": {\"m\": \"plain\"},\n  \"action\": {\"d\": \"t\"},\n  \"state\": {\"g\": {\"x\": 2}} }";
         let schema_of = |src: &str| {
-            crate::text::ExampleText::parse(src.as_bytes())
+            crate::json::ExampleText::parse(src.as_bytes())
                 .ok()
                 .unwrap()
                 .schema()

@@ -14,10 +14,10 @@ use serde_json::{json, Map, Value};
 
 use super::{ExampleStream, FormatWriter, SplitOutcome, WriterConfig};
 use crate::example::{Example, Split};
+use crate::json::{example_from_text, reparse};
 use crate::output::OutputDir;
 use crate::schema::Schema;
 use crate::summary::ExportResult;
-use crate::text::{example_from_text, reparse};
 use crate::validate::Warning;
 
 /// A `datasets` feature type.

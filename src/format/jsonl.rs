@@ -8,9 +8,9 @@ use anyhow::Context;
 
 use super::{ExampleStream, FormatWriter, SplitOutcome, WriterConfig};
 use crate::example::Split;
+use crate::json::reparse;
 use crate::output::OutputDir;
 use crate::summary::ExportResult;
-use crate::text::reparse;
 use crate::validate::Warning;
 
 pub struct Jsonl {

@@ -38,7 +38,7 @@ pub struct Item {
 
 /// Examples in their final order, their texts (as in the input, already validated by
 /// the scan) back to back in one buffer: writers parse only what they use, with
-/// `text::ExampleText`, and copy through what they can.
+/// `json::ExampleText`, and copy through what they can.
 #[derive(Debug, Default)]
 pub struct Batch {
     bytes: Vec<u8>,

@@ -12,10 +12,10 @@ use serde::Serialize;
 use super::{ExampleStream, FormatWriter, Item, SplitOutcome, WriterConfig};
 use crate::example::{Policy, Split};
 use crate::input::Location;
+use crate::json::ExampleText;
 use crate::output::OutputDir;
 use crate::prompt::{self, StateText};
 use crate::summary::ExportResult;
-use crate::text::ExampleText;
 use crate::tokens::{Model, TokenCounter};
 use crate::validate::Warning;
 
