@@ -5,8 +5,7 @@
 //! distinct shapes), so the union over exactly the examples selected for the export can
 //! be formed later without re-reading anything.
 
-use std::collections::HashMap;
-use std::hash::BuildHasherDefault;
+use rustc_hash::FxHashMap;
 
 #[cfg(test)]
 use serde_json::{Map, Value};
@@ -169,8 +168,8 @@ impl Schema {
 /// `datasets` accepts (absent columns load as None).
 #[derive(Debug, Default)]
 pub struct ShapeTable {
-    ids: HashMap<Schema, u32, BuildHasherDefault<crate::json::FxHasher>>,
-    by_signature: HashMap<u64, u32, BuildHasherDefault<crate::json::FxHasher>>,
+    ids: FxHashMap<Schema, u32>,
+    by_signature: FxHashMap<u64, u32>,
     shapes: Vec<Schema>,
     overflow: Option<Schema>,
 }

@@ -7,7 +7,7 @@
 //! sum of the counts of its pieces split there, and the pieces (prompt lines, labels,
 //! actions) repeat across examples.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::fmt;
 
 use tiktoken_rs::CoreBPE;
@@ -130,7 +130,7 @@ const REPLY_PRIMING: u64 = 3;
 /// Counts tokens with a cache of pieces. One per thread.
 pub struct TokenCounter {
     bpe: &'static CoreBPE,
-    cache: HashMap<String, u32, std::hash::BuildHasherDefault<crate::json::FxHasher>>,
+    cache: FxHashMap<String, u32>,
 }
 
 impl TokenCounter {
@@ -139,7 +139,7 @@ impl TokenCounter {
     pub fn new(encoding: Encoding) -> TokenCounter {
         TokenCounter {
             bpe: encoding.bpe(),
-            cache: HashMap::default(),
+            cache: FxHashMap::default(),
         }
     }
 

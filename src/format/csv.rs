@@ -12,13 +12,12 @@ use std::fmt::Write as _;
 use anyhow::Context;
 
 use super::{ExampleStream, FormatWriter, SplitOutcome, WriterConfig};
-use std::collections::HashMap;
-use std::hash::BuildHasherDefault;
 
+use rustc_hash::FxHashMap;
 use serde_json::Value;
 
 use crate::example::Split;
-use crate::json::{self, minified, string_of, Cursor, FxHasher, ScanError};
+use crate::json::{self, minified, string_of, Cursor, ScanError};
 use crate::output::{OutFile, OutputDir};
 use crate::schema::Schema;
 use crate::summary::ExportResult;
@@ -118,7 +117,7 @@ fn is_formula_like(s: &str) -> bool {
 
 /// Column positions by dot-notation name, to fill a row in one walk over the text.
 struct ColumnIndex {
-    by_name: HashMap<String, usize, BuildHasherDefault<FxHasher>>,
+    by_name: FxHashMap<String, usize>,
     reward: Option<usize>,
     count: usize,
 }

@@ -20,7 +20,7 @@
 #[cfg(test)]
 mod arbitrary;
 pub mod example_text;
-pub mod fingerprint;
+mod fingerprint;
 pub mod raw;
 pub mod raw_map;
 pub mod scanner;
@@ -29,7 +29,6 @@ mod search;
 pub mod walker;
 
 pub use example_text::{example_from_text, reparse, reparse_with_state, ExampleText, TextError};
-pub use fingerprint::FxHasher;
 pub use raw::{
     describe_raw, find_lone_surrogate, minified, push_json_escaped, string_of, write_minified, Raw,
 };
