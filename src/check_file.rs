@@ -2,13 +2,22 @@
 //! whoever wrote it, against the platform's rules (FORMATS.md §1.2 for OpenAI chat
 //! fine-tuning, §2.2 for Claude on Bedrock), before it is uploaded.
 
+use clap::ValueEnum;
 use serde_json::{Map, Value};
 
-use crate::cli::CheckFile;
 use crate::input::{self, Source};
 use crate::summary::ExportResult;
 use crate::tokens::{self, TokenCounter};
 use crate::validate::Warning;
+
+/// The platform whose rules `rlx validate --check-file` applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFile {
+    /// OpenAI chat fine-tuning JSONL ({"messages":[…]})
+    Openai,
+    /// Amazon Bedrock Claude fine-tuning JSONL ({"system","messages"})
+    Bedrock,
+}
 
 const OPENAI_KEYS: [&str; 5] = ["role", "content", "name", "function_call", "weight"];
 const OPENAI_ROLES: [&str; 4] = ["system", "user", "assistant", "function"];

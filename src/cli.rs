@@ -2,12 +2,13 @@
 //! parsing. Nothing here opens a file; rules between flags are checked when the
 //! `ExportPlan` is built (`lib.rs`), not here.
 
-use std::fmt;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 
+use crate::check_file::CheckFile;
 use crate::example::Policy;
+use crate::format::anthropic::AnthropicStyle;
 use crate::format::{self, FormatChoice};
 use crate::split::Ratio;
 
@@ -162,31 +163,6 @@ pub struct CompletionsArgs {
     /// Shell to generate completions for.
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum AnthropicStyle {
-    /// {"prompt":"\n\nHuman: …\n\nAssistant:","completion":" …"}
-    Legacy,
-    /// {"system":…,"messages":[user, assistant]} as Bedrock's Claude 3 Haiku fine-tuning reads
-    Bedrock,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum CheckFile {
-    /// OpenAI chat fine-tuning JSONL ({"messages":[…]})
-    Openai,
-    /// Amazon Bedrock Claude fine-tuning JSONL ({"system","messages"})
-    Bedrock,
-}
-
-impl fmt::Display for AnthropicStyle {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            AnthropicStyle::Legacy => "legacy",
-            AnthropicStyle::Bedrock => "bedrock",
-        })
-    }
 }
 
 #[cfg(test)]

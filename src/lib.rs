@@ -31,9 +31,10 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::CommandFactory;
 
-use crate::cli::{AnthropicStyle, Cli, Command, CommonArgs, ExportArgs, ValidateArgs};
+use crate::cli::{Cli, Command, CommonArgs, ExportArgs, ValidateArgs};
 use crate::example::{Policy, Split};
-use crate::format::{Format, FormatChoice, FormatReason, FormatSpec, WriterConfig};
+use crate::format::anthropic::AnthropicStyle;
+use crate::format::{FormatChoice, FormatReason, FormatSpec, WriterConfig};
 use crate::input::Source;
 use crate::output::{OutputDir, Staging};
 use crate::pipeline::{InspectOptions, Inspection, SelectOptions, Selection, SpanStream};
@@ -134,11 +135,7 @@ impl ExportPlan {
     }
 
     pub fn specs(&self) -> Vec<&'static FormatSpec> {
-        self.choice
-            .formats()
-            .into_iter()
-            .map(format::spec)
-            .collect()
+        self.choice.formats()
     }
 }
 
@@ -618,9 +615,7 @@ fn validate_input(
     progress: &Progress,
 ) -> anyhow::Result<()> {
     let choice = args.format;
-    let specs: Vec<&FormatSpec> = choice
-        .map(|c| c.formats().into_iter().map(format::spec).collect())
-        .unwrap_or_default();
+    let specs: Vec<&FormatSpec> = choice.map(|c| c.formats()).unwrap_or_default();
     result.format = choice.map(|c| c.name().to_string()).unwrap_or_default();
     result.format_reason = if choice.is_some() {
         "--format".into()
@@ -628,10 +623,6 @@ fn validate_input(
         "no --format: format-specific checks skipped".into()
     };
     let model = tokens::find_model(&args.model).map_err(UsageError)?;
-    let model = specs
-        .iter()
-        .any(|s| s.format == Format::Openai)
-        .then_some(model);
     let source = Source::open(&args.input)?;
     result.stats.input_shape = Some(source.shape);
     let inspection = pipeline::inspect(
@@ -642,22 +633,26 @@ fn validate_input(
     record_inspection(result, &inspection);
     let valid = inspection.entries.len() as u64;
     result.stats.total_examples = valid;
-    if let (Some(model), Some(policy)) = (model, inspection.policy) {
+    let checks: Vec<&format::ExampleCheck> =
+        specs.iter().filter_map(|s| s.validate.as_ref()).collect();
+    if let (false, Some(policy)) = (checks.is_empty(), inspection.policy) {
         let all: Vec<u32> = (0..inspection.entries.len() as u32).collect();
-        // The bar counts examples now, not the bytes of the scan.
-        progress.start_examples("tokens", valid);
-        let stream = SpanStream::new(
-            &source,
-            &inspection.entries,
-            &all,
-            progress,
-            thread_count(&args.common),
-        );
-        let over = format::openai::over_limit(&stream, policy, model, thread_count(&args.common))?;
-        result.stats.over_limit_examples = over.len() as u64;
-        result.stats.total_examples -= over.len() as u64;
-        for w in over {
-            result.add_warning(w);
+        for check in checks {
+            // The bar counts examples now, not the bytes of the scan.
+            progress.start_examples(check.label, valid);
+            let stream = SpanStream::new(
+                &source,
+                &inspection.entries,
+                &all,
+                progress,
+                thread_count(&args.common),
+            );
+            let over = (check.run)(&stream, policy, model, thread_count(&args.common))?;
+            result.stats.over_limit_examples += over.len() as u64;
+            result.stats.total_examples -= over.len() as u64;
+            for w in over {
+                result.add_warning(w);
+            }
         }
     }
     result.stats.skipped_examples =

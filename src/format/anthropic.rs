@@ -7,14 +7,15 @@
 //!
 //! The texts come from `prompt`, the same renderings the OpenAI format uses.
 
+use std::fmt;
 use std::io::Write;
 use std::sync::OnceLock;
 
 use anyhow::Context;
+use clap::ValueEnum;
 use serde_json::{json, Value};
 
 use super::{ExampleStream, FormatWriter, SplitOutcome, WriterConfig};
-use crate::cli::AnthropicStyle;
 use crate::example::{Policy, Split};
 use crate::json::{minified, push_json_escaped, ExampleText, RawMap};
 use crate::output::OutputDir;
@@ -28,6 +29,24 @@ const ASSISTANT: &str = "\n\nAssistant:";
 const BEDROCK_FORBIDDEN: [&str; 2] = ["\nHuman:", "\nAssistant:"];
 /// Bedrock's per-record token limit, estimated as characters / 3 like AWS's validator.
 const BEDROCK_MAX_TOKENS: u64 = 32_000;
+
+/// The line style, chosen with `--anthropic-style`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AnthropicStyle {
+    /// {"prompt":"\n\nHuman: …\n\nAssistant:","completion":" …"}
+    Legacy,
+    /// {"system":…,"messages":[user, assistant]} as Bedrock's Claude 3 Haiku fine-tuning reads
+    Bedrock,
+}
+
+impl fmt::Display for AnthropicStyle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            AnthropicStyle::Legacy => "legacy",
+            AnthropicStyle::Bedrock => "bedrock",
+        })
+    }
+}
 
 pub struct Anthropic {
     config: WriterConfig,

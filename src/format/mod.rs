@@ -1,6 +1,9 @@
-//! The format table and the `FormatWriter` trait. `--format` values, `--format all` and
-//! format inference from the output name all read the one table, so adding a format is
-//! its own file plus one row here.
+//! The format table and the `FormatWriter` trait. `--format`'s values, help and
+//! completions, `--format all`, format inference from the output name and the extra
+//! checks of `rlx validate --format` all read the one table, so a new format is its own
+//! file (its writer and `new`), its `pub mod` line and one row in `TABLE`. Only a format
+//! with an option of its own (as `--anthropic-style`) touches more: the flag in
+//! `cli::ExportArgs`, its field in `ExportPlan` and in `WriterConfig`.
 
 use std::fmt;
 use std::ops::Range;
@@ -9,7 +12,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::cli::AnthropicStyle;
+use self::anthropic::AnthropicStyle;
 use crate::example::{Policy, Split};
 use crate::input::Location;
 use crate::output::OutputDir;
@@ -232,17 +235,10 @@ pub struct WriterConfig {
     pub threads: usize,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Format {
-    Huggingface,
-    Openai,
-    Anthropic,
-    Csv,
-    Jsonl,
-}
-
+/// A format's row in `TABLE`: everything the rest of rlx knows about it. A format is
+/// named by its row (`&'static FormatSpec`); two rows are the same format when their
+/// names are.
 pub struct FormatSpec {
-    pub format: Format,
     pub name: &'static str,
     /// One line for `--help` and completions.
     pub about: &'static str,
@@ -254,88 +250,117 @@ pub struct FormatSpec {
     pub needs_prompts: bool,
     /// Needs the union schema before writing.
     pub needs_schema: bool,
+    /// What `rlx validate --format` runs over every valid example besides the checks
+    /// every format shares: the examples this format would leave out.
+    pub validate: Option<ExampleCheck>,
     pub new: fn(&WriterConfig) -> Box<dyn FormatWriter>,
+}
+
+/// A format's own check of the examples (see `FormatSpec::validate`).
+pub struct ExampleCheck {
+    /// What the progress bar counts while it runs.
+    pub label: &'static str,
+    /// The warnings for the examples the format would leave out.
+    pub run: fn(&dyn ExampleStream, Policy, Model, usize) -> anyhow::Result<Vec<Warning>>,
+}
+
+impl PartialEq for FormatSpec {
+    fn eq(&self, other: &FormatSpec) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for FormatSpec {}
+
+impl fmt::Debug for FormatSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "FormatSpec({})", self.name)
+    }
 }
 
 /// The formats, in the order `--format all` writes them and inference tries them.
 pub const TABLE: &[FormatSpec] = &[
     FormatSpec {
-        format: Format::Huggingface,
         name: "huggingface",
         about: "datasets-ready JSON Lines splits with a dataset card declaring the schema",
         words: &["huggingface", "hf"],
         endings: &[],
         needs_prompts: false,
         needs_schema: true,
+        validate: None,
         new: huggingface::new,
     },
     FormatSpec {
-        format: Format::Openai,
         name: "openai",
         about: "chat fine-tuning JSONL with exact token counts",
         words: &["openai", "gpt"],
         endings: &[],
         needs_prompts: true,
         needs_schema: false,
+        validate: Some(ExampleCheck {
+            label: "tokens",
+            run: openai::over_limit,
+        }),
         new: openai::new,
     },
     FormatSpec {
-        format: Format::Anthropic,
         name: "anthropic",
         about: "Claude prompt/completion (or Bedrock) JSONL",
         words: &["anthropic", "claude"],
         endings: &[],
         needs_prompts: true,
         needs_schema: false,
+        validate: None,
         new: anthropic::new,
     },
     FormatSpec {
-        format: Format::Csv,
         name: "csv",
         about: "flattened CSV with a data dictionary and an analysis script",
         words: &[],
         endings: &[".csv"],
         needs_prompts: false,
         needs_schema: true,
+        validate: None,
         new: csv::new,
     },
     FormatSpec {
-        format: Format::Jsonl,
         name: "jsonl",
         about: "one example per line, as in the input",
         words: &[],
         endings: &[".jsonl", ".ndjson"],
         needs_prompts: false,
         needs_schema: false,
+        validate: None,
         new: jsonl::new,
     },
 ];
 
-pub fn spec(format: Format) -> &'static FormatSpec {
-    TABLE
-        .iter()
-        .find(|s| s.format == format)
-        .expect("every Format has a row in TABLE")
+/// The format written when neither `--format` nor the output name chooses one.
+const DEFAULT_FORMAT: &str = "jsonl";
+
+/// A format's row by its name (lower case).
+pub fn find_format(name: &str) -> Option<&'static FormatSpec> {
+    TABLE.iter().find(|spec| spec.name == name)
 }
 
 /// A `--format` value: one format, or all of them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FormatChoice {
-    One(Format),
+    One(&'static FormatSpec),
     All,
 }
 
 impl FormatChoice {
-    pub fn formats(self) -> Vec<Format> {
+    pub fn formats(self) -> Vec<&'static FormatSpec> {
         match self {
-            FormatChoice::One(f) => vec![f],
-            FormatChoice::All => TABLE.iter().map(|s| s.format).collect(),
+            FormatChoice::One(spec) => vec![spec],
+            FormatChoice::All => TABLE.iter().collect(),
         }
     }
 
     pub fn name(self) -> &'static str {
         match self {
-            FormatChoice::One(f) => spec(f).name,
+            FormatChoice::One(spec) => spec.name,
             FormatChoice::All => "all",
         }
     }
@@ -366,16 +391,12 @@ pub fn parse_format_choice(s: &str) -> Result<FormatChoice, String> {
     if lower == "all" {
         return Ok(FormatChoice::All);
     }
-    TABLE
-        .iter()
-        .find(|spec| spec.name == lower)
-        .map(|spec| FormatChoice::One(spec.format))
-        .ok_or_else(|| {
-            format!(
-                "\"{s}\" is not a format; expected one of {}, all",
-                format_names().join(", ")
-            )
-        })
+    find_format(&lower).map(FormatChoice::One).ok_or_else(|| {
+        format!(
+            "\"{s}\" is not a format; expected one of {}, all",
+            format_names().join(", ")
+        )
+    })
 }
 
 pub fn format_names() -> Vec<&'static str> {
@@ -407,14 +428,14 @@ impl fmt::Display for FormatReason {
 /// Infer the format from the output directory's own name (not its parents): endings
 /// first (`.csv`, `.jsonl`, `.ndjson`), then whole words (`extraction-hf` has the word
 /// `hf`; `shfoo` does not), else jsonl, as the original `createExportOptions` did.
-pub fn infer_format(output: &Path) -> (Format, FormatReason) {
+pub fn infer_format(output: &Path) -> (&'static FormatSpec, FormatReason) {
     let name = output
         .file_name()
         .map(|n| n.to_string_lossy().to_lowercase())
         .unwrap_or_default();
     for spec in TABLE {
         if let Some(e) = spec.endings.iter().find(|e| name.ends_with(*e)) {
-            return (spec.format, FormatReason::Ending(e));
+            return (spec, FormatReason::Ending(e));
         }
     }
     let words: Vec<&str> = name
@@ -423,10 +444,11 @@ pub fn infer_format(output: &Path) -> (Format, FormatReason) {
         .collect();
     for spec in TABLE {
         if let Some(w) = spec.words.iter().find(|w| words.contains(w)) {
-            return (spec.format, FormatReason::Word(w));
+            return (spec, FormatReason::Word(w));
         }
     }
-    (Format::Jsonl, FormatReason::Default)
+    let default = find_format(DEFAULT_FORMAT).expect("the default format has a row in TABLE");
+    (default, FormatReason::Default)
 }
 
 #[cfg(test)]
@@ -496,25 +518,25 @@ mod tests {
         }
     }
 
-    fn infer(p: &str) -> Format {
-        infer_format(Path::new(p)).0
+    fn infer(p: &str) -> &'static str {
+        infer_format(Path::new(p)).0.name
     }
 
     #[test]
     fn inference_follows_the_table_on_whole_words_of_the_last_component() {
-        assert_eq!(infer("out/data.csv"), Format::Csv);
-        assert_eq!(infer("out/data.JSONL"), Format::Jsonl);
-        assert_eq!(infer("out/x.ndjson"), Format::Jsonl);
-        assert_eq!(infer("datasets/extraction-hf"), Format::Huggingface);
-        assert_eq!(infer("my_huggingface_export"), Format::Huggingface);
-        assert_eq!(infer("retrieval-openai"), Format::Openai);
-        assert_eq!(infer("gpt.train"), Format::Openai);
-        assert_eq!(infer("claude-data"), Format::Anthropic);
-        assert_eq!(infer("shfoo"), Format::Jsonl);
-        assert_eq!(infer("egypt"), Format::Jsonl);
-        assert_eq!(infer("pathfinder"), Format::Jsonl);
-        assert_eq!(infer("chf/plain"), Format::Jsonl);
-        assert_eq!(infer("openai/plain"), Format::Jsonl);
+        assert_eq!(infer("out/data.csv"), "csv");
+        assert_eq!(infer("out/data.JSONL"), "jsonl");
+        assert_eq!(infer("out/x.ndjson"), "jsonl");
+        assert_eq!(infer("datasets/extraction-hf"), "huggingface");
+        assert_eq!(infer("my_huggingface_export"), "huggingface");
+        assert_eq!(infer("retrieval-openai"), "openai");
+        assert_eq!(infer("gpt.train"), "openai");
+        assert_eq!(infer("claude-data"), "anthropic");
+        assert_eq!(infer("shfoo"), "jsonl");
+        assert_eq!(infer("egypt"), "jsonl");
+        assert_eq!(infer("pathfinder"), "jsonl");
+        assert_eq!(infer("chf/plain"), "jsonl");
+        assert_eq!(infer("openai/plain"), "jsonl");
         assert_eq!(
             infer_format(Path::new("a/extraction-hf")).1,
             FormatReason::Word("hf")
@@ -526,7 +548,7 @@ mod tests {
     fn format_values_come_from_the_table() {
         assert_eq!(
             parse_format_choice("OpenAI"),
-            Ok(FormatChoice::One(Format::Openai))
+            Ok(FormatChoice::One(find_format("openai").unwrap()))
         );
         assert_eq!(parse_format_choice("all"), Ok(FormatChoice::All));
         let e = parse_format_choice("parquet").unwrap_err();
