@@ -372,7 +372,7 @@ impl Source {
                 if chunk.is_empty() {
                     break;
                 }
-                let (take, found) = match chunk.iter().position(|&b| b == b'\n') {
+                let (take, found) = match memchr::memchr(b'\n', chunk) {
                     Some(i) => (i + 1, true),
                     None => (chunk.len(), false),
                 };
@@ -940,7 +940,7 @@ fn offset_of(bytes: &[u8], line: usize, column: usize) -> usize {
 pub fn line_col(bytes: &[u8], at: usize, location: &Location) -> (u32, u32) {
     let before = &bytes[..at.min(bytes.len())];
     let newlines = before.iter().filter(|&&b| b == b'\n').count() as u32;
-    let col_in_line = match before.iter().rposition(|&b| b == b'\n') {
+    let col_in_line = match memchr::memrchr(b'\n', before) {
         Some(i) => (at - i) as u32,
         None => at as u32 + location.column.unwrap_or(1),
     };

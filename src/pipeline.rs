@@ -546,7 +546,7 @@ fn parse_and_walk_slowly<'a>(
         Err(TextError::Json(e)) => return Err(syntax(input::json_failure(bytes, &e, location))),
         Err(TextError::Shape(e)) => return Err((location.clone(), e.0, None)),
     };
-    if bytes.contains(&b'\\') {
+    if memchr::memchr(b'\\', bytes).is_some() {
         if let Some(at) = json::find_lone_surrogate(bytes) {
             let escape =
                 String::from_utf8_lossy(&bytes[at..(at + 6).min(bytes.len())]).into_owned();

@@ -11,7 +11,7 @@ use std::io::{self, Write};
 use serde::de::{Deserialize, Deserializer, Visitor};
 use serde_json::Value;
 
-use super::search::find_escape;
+use super::search::for_each_escape;
 use crate::example::{describe_value, quote_cut};
 
 /// The text of one JSON value (no surrounding whitespace) borrowed from an example,
@@ -56,9 +56,7 @@ pub fn push_json_escaped(out: &mut String, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let bytes = s.as_bytes();
     let mut start = 0;
-    let mut i = 0;
-    while let Some(skip) = find_escape(&bytes[i..]) {
-        i += skip;
+    for_each_escape(bytes, |i| {
         let b = bytes[i];
         let short = match b {
             b'"' => "\\\"",
@@ -78,9 +76,8 @@ pub fn push_json_escaped(out: &mut String, s: &str) {
         } else {
             out.push_str(short);
         }
-        i += 1;
-        start = i;
-    }
+        start = i + 1;
+    });
     out.push_str(&s[start..]);
 }
 

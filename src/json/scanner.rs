@@ -10,7 +10,7 @@ use std::fmt;
 
 use super::raw::{string_of, Raw};
 use super::raw_map::RawMap;
-use super::search::{find_quote_or_backslash, find_quote_or_bracket};
+use super::search::{find_quote_or, find_quote_or_backslash};
 
 /// Validated JSON text that did not have the expected structure: the file changed under
 /// rlx, or a bug.
@@ -76,17 +76,18 @@ impl<'a> Scanner<'a> {
             b'"' => {
                 self.skip_string()?;
             }
-            b'{' | b'[' => {
+            open @ (b'{' | b'[') => {
+                let close = if open == b'{' { b'}' } else { b']' };
                 let mut depth = 0usize;
                 loop {
-                    self.at += find_quote_or_bracket(bytes.get(self.at..).unwrap_or_default())
+                    self.at += find_quote_or(open, close, bytes.get(self.at..).unwrap_or_default())
                         .ok_or(ScanError("an unclosed object or array"))?;
                     match bytes[self.at] {
                         b'"' => {
                             self.skip_string()?;
                             continue;
                         }
-                        b'{' | b'[' => depth += 1,
+                        b if b == open => depth += 1,
                         _ => {
                             depth -= 1;
                             if depth == 0 {

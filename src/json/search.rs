@@ -1,85 +1,63 @@
 //! Byte searches over JSON text: the first byte a string must escape, the end of a
 //! string's contents, the next quote or bracket. They are the inner loops of the walker
-//! and the scanner. Nothing here knows JSON's grammar beyond which bytes matter.
+//! and the scanner, done with memchr (SIMD on every platform memchr supports). Nothing
+//! here knows JSON's grammar beyond which bytes matter.
 
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGHS: u64 = 0x8080_8080_8080_8080;
-
-/// The high bit of each byte of the result is set where `word` has a byte below `n`
-/// (n ≤ 128; the lowest such byte is exact, which is the one used).
-#[inline]
-fn bytes_below(word: u64, n: u8) -> u64 {
-    word.wrapping_sub(ONES * n as u64) & !word & HIGHS
-}
-
-/// The position of the first byte JSON must escape in a string: a control character,
-/// `"` or `\\`.
-#[inline]
-pub(super) fn find_escape(bytes: &[u8]) -> Option<usize> {
-    find_first(
-        bytes,
-        |word| {
-            bytes_below(word, 0x20)
-                | bytes_below(word ^ (ONES * b'"' as u64), 1)
-                | bytes_below(word ^ (ONES * b'\\' as u64), 1)
-        },
-        |b| b < 0x20 || b == b'"' || b == b'\\',
-    )
-}
-
-/// The position of the first byte of `bytes` that `is_hit` accepts, eight bytes at a
-/// time: `hits` marks (with the high bit of a byte) the bytes of a word that `is_hit`
-/// accepts, exactly at least for the lowest one.
-#[inline(always)]
-fn find_first(
-    bytes: &[u8],
-    hits: impl Fn(u64) -> u64,
-    is_hit: impl Fn(u8) -> bool,
-) -> Option<usize> {
-    let mut chunks = bytes.chunks_exact(8);
-    let mut at = 0;
-    for chunk in &mut chunks {
-        let word = u64::from_le_bytes(chunk.try_into().expect("chunks_exact yields 8 bytes"));
-        let found = hits(word);
-        if found != 0 {
-            return Some(at + (found.trailing_zeros() / 8) as usize);
-        }
-        at += 8;
-    }
-    chunks
-        .remainder()
-        .iter()
-        .position(|&b| is_hit(b))
-        .map(|i| at + i)
-}
+use memchr::{memchr2, memchr3, memchr3_iter};
 
 /// The position of the first `"` or `\\` in `bytes` (strings are most of an example's
 /// text, and this is the scanner's inner loop).
 #[inline]
 pub(super) fn find_quote_or_backslash(bytes: &[u8]) -> Option<usize> {
-    find_first(
-        bytes,
-        |word| {
-            bytes_below(word ^ (ONES * b'"' as u64), 1)
-                | bytes_below(word ^ (ONES * b'\\' as u64), 1)
-        },
-        |b| b == b'"' || b == b'\\',
-    )
+    memchr2(b'"', b'\\', bytes)
 }
 
-/// The position of the first `"`, `{`, `}`, `[` or `]` in JSON text outside strings.
-/// The four brackets are the bytes b with b & 0xD9 == 0x59; the others with that
-/// pattern (`Y`, `y`, `_`, DEL) cannot stand outside a string.
+/// The position of the first byte JSON must escape in a string: a control character,
+/// `"` or `\\`. Used on a string's contents, which end at the next quote, so the check
+/// for control characters covers a few bytes.
 #[inline]
-pub(super) fn find_quote_or_bracket(bytes: &[u8]) -> Option<usize> {
-    find_first(
-        bytes,
-        |word| {
-            bytes_below(word ^ (ONES * b'"' as u64), 1)
-                | bytes_below((word & (ONES * 0xD9)) ^ (ONES * 0x59), 1)
-        },
-        |b| b == b'"' || b & 0xD9 == 0x59,
-    )
+pub(super) fn find_escape(bytes: &[u8]) -> Option<usize> {
+    let end = find_quote_or_backslash(bytes);
+    let head = &bytes[..end.unwrap_or(bytes.len())];
+    if has_control(head) {
+        head.iter().position(|&b| b < 0x20)
+    } else {
+        end
+    }
+}
+
+/// Call `f` with the position of every byte JSON must escape in a string, in order.
+/// Text with no control character but newlines (prompts, most of all) is searched once
+/// with `memchr3_iter`, whose setup is paid once per text rather than once per line.
+#[inline]
+pub(super) fn for_each_escape(bytes: &[u8], mut f: impl FnMut(usize)) {
+    let is_other_control = |b: u8| b < 0x20 && b != b'\n';
+    if bytes
+        .iter()
+        .fold(false, |found, &b| found | is_other_control(b))
+    {
+        let needs_escape = |b: u8| b < 0x20 || b == b'"' || b == b'\\';
+        for (i, _) in bytes.iter().enumerate().filter(|(_, &b)| needs_escape(b)) {
+            f(i);
+        }
+    } else {
+        memchr3_iter(b'"', b'\\', b'\n', bytes).for_each(f);
+    }
+}
+
+/// Whether `bytes` hold a control character (below 0x20). The fold has no early exit,
+/// so it compiles to vector compares.
+#[inline]
+pub(super) fn has_control(bytes: &[u8]) -> bool {
+    bytes.iter().fold(false, |found, &b| found | (b < 0x20))
+}
+
+/// The position of the first `"`, `open` or `close` in JSON text outside strings. To
+/// step over a container it is enough to count its own kind of bracket: outside
+/// strings, braces and brackets each balance on their own in valid JSON.
+#[inline]
+pub(super) fn find_quote_or(open: u8, close: u8, bytes: &[u8]) -> Option<usize> {
+    memchr3(b'"', open, close, bytes)
 }
 
 #[cfg(test)]
@@ -89,25 +67,39 @@ mod tests {
 
     proptest! {
         #[test]
-        fn quote_search_finds_the_first_quote_or_backslash(
-            bytes in prop::collection::vec(prop::sample::select(b"ab\"\\\xff ".to_vec()), 0..40)
+        fn escape_search_finds_the_first_byte_to_escape(
+            bytes in prop::collection::vec(prop::sample::select(b"ab\"\\\xff \n\x00\x1f".to_vec()), 0..80)
         ) {
-            let naive = bytes.iter().position(|&b| b == b'"' || b == b'\\');
-            prop_assert_eq!(find_quote_or_backslash(&bytes), naive);
+            let naive = bytes.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20);
+            prop_assert_eq!(find_escape(&bytes), naive);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn every_byte_to_escape_is_found(
+            bytes in prop::collection::vec(prop::sample::select(b"ab\"\\\xff \n\t\x00\x1f".to_vec()), 0..80)
+        ) {
+            let naive: Vec<usize> = (0..bytes.len())
+                .filter(|&i| matches!(bytes[i], b'"' | b'\\' | 0..=0x1f))
+                .collect();
+            let mut found = Vec::new();
+            for_each_escape(&bytes, |i| found.push(i));
+            prop_assert_eq!(found, naive);
         }
     }
 
     #[test]
-    fn bracket_search_finds_quotes_and_brackets() {
+    fn bracket_search_finds_quotes_and_its_own_brackets() {
         for (text, at) in [
             ("12, true, null: 3e5 , \"x", Some(22)),
-            ("0.5]", Some(3)),
+            ("0.5}", Some(3)),
             ("1234567890{", Some(10)),
-            ("false, 1234567 }", Some(15)),
-            ("[", Some(0)),
+            ("false, [1234567] }", Some(17)),
+            ("{", Some(0)),
             ("12345678 9", None),
         ] {
-            assert_eq!(find_quote_or_bracket(text.as_bytes()), at, "{text}");
+            assert_eq!(find_quote_or(b'{', b'}', text.as_bytes()), at, "{text}");
         }
     }
 }

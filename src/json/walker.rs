@@ -12,7 +12,7 @@ use super::example_text::ExampleText;
 use super::fingerprint::{hash_bytes, mix};
 use super::raw::Raw;
 use super::raw_map::RawMap;
-use super::search::find_escape;
+use super::search::{find_escape, find_quote_or_backslash, has_control};
 use crate::schema::Schema;
 
 /// What the walk over a whole example learns (see `ExampleText::walk`).
@@ -74,6 +74,9 @@ struct Walker<'a> {
     depth: usize,
     /// Whitespace was seen outside strings (the text is not compact).
     is_spaced: bool,
+    /// The text may hold control characters, so each string is checked for them; when
+    /// one pass over the whole text found none, strings are searched for their end only.
+    may_hold_controls: bool,
     /// The keys (with their hashes) of the objects being walked, innermost last, for
     /// repeated-key checks.
     keys: Vec<(u64, Cow<'a, str>)>,
@@ -90,6 +93,7 @@ impl<'a> Walker<'a> {
             at: 0,
             depth: 0,
             is_spaced: false,
+            may_hold_controls: true,
             keys: Vec::new(),
             capture: None,
             captured: RawMap(Vec::new()),
@@ -200,7 +204,13 @@ impl<'a> Walker<'a> {
         let mut i = start;
         let mut has_escape = false;
         loop {
-            i += find_escape(bytes.get(i..).unwrap_or_default()).ok_or(WalkError::Invalid)?;
+            let rest = bytes.get(i..).unwrap_or_default();
+            let hit = if self.may_hold_controls {
+                find_escape(rest)
+            } else {
+                find_quote_or_backslash(rest)
+            };
+            i += hit.ok_or(WalkError::Invalid)?;
             match bytes[i] {
                 b'"' => break,
                 b'\\' => {
@@ -406,6 +416,9 @@ fn nested(prefix: &str, e: WalkError) -> WalkError {
 pub fn parse_and_walk(text: &str) -> Option<Parsed<'_>> {
     let bytes = text.as_bytes();
     let mut w = Walker::new(text);
+    // One vector pass over the whole text is cheaper than a search for control
+    // characters in every string, and most examples have none (not even whitespace).
+    w.may_hold_controls = has_control(bytes);
     w.skip_ws();
     if w.peek() != b'{' {
         return None;
