@@ -61,6 +61,18 @@ pub struct CommonArgs {
     pub threads: Option<u16>,
 }
 
+impl CommonArgs {
+    /// `--threads`, or every core.
+    pub fn thread_count(&self) -> usize {
+        match self.threads {
+            Some(n) => n as usize,
+            None => std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
+        }
+    }
+}
+
 #[derive(Debug, Args, Clone)]
 pub struct ExportArgs {
     /// Input dataset: JSON Lines, a JSON array of examples, or a {"train","eval","stats"}

@@ -6,7 +6,6 @@
 //! `cli::ExportArgs`, its field in `ExportPlan` and in `WriterConfig`.
 
 use std::fmt;
-use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -14,11 +13,10 @@ use serde_json::Value;
 
 use self::anthropic::AnthropicStyle;
 use crate::example::{Policy, Split};
-use crate::input::Location;
 use crate::output::OutputDir;
-pub use crate::pipeline::Form;
-use crate::progress::Progress;
+pub use crate::scan::Form;
 use crate::schema::Schema;
+pub use crate::stream::{Batch, ExampleStream, Item};
 use crate::summary::{ExportResult, Timestamp};
 use crate::tokens::Model;
 use crate::validate::Warning;
@@ -28,92 +26,6 @@ pub mod csv;
 pub mod huggingface;
 pub mod jsonl;
 pub mod openai;
-
-/// One example of a `Batch`: where it is in the input and what the scan learned.
-#[derive(Debug, Clone)]
-pub struct Item {
-    pub location: Location,
-    /// The shape id (see `schema::ShapeTable`), when the scan collected shapes.
-    pub shape: Option<u32>,
-    pub form: Form,
-    range: Range<usize>,
-}
-
-/// Examples in their final order, their texts (as in the input, already validated by
-/// the scan) back to back in one buffer: writers parse only what they use, with
-/// `json::ExampleText`, and copy through what they can.
-#[derive(Debug, Default)]
-pub struct Batch {
-    bytes: Vec<u8>,
-    items: Vec<Item>,
-}
-
-impl Batch {
-    /// A batch over `bytes`, with each item's text at its range.
-    pub fn from_parts(
-        bytes: Vec<u8>,
-        items: Vec<(Location, Option<u32>, Form, Range<usize>)>,
-    ) -> Batch {
-        Batch {
-            bytes,
-            items: items
-                .into_iter()
-                .map(|(location, shape, form, range)| Item {
-                    location,
-                    shape,
-                    form,
-                    range,
-                })
-                .collect(),
-        }
-    }
-
-    pub fn items(&self) -> &[Item] {
-        &self.items
-    }
-
-    pub fn len(&self) -> usize {
-        self.items.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
-    }
-
-    /// The example's text.
-    pub fn text(&self, item: &Item) -> &[u8] {
-        &self.bytes[item.range.clone()]
-    }
-}
-
-/// The examples of one split in their final order, readable a batch at a time from
-/// any thread (the writers' rendering threads read the batches they render).
-pub trait ExampleStream: Sync {
-    /// How many examples the split has.
-    fn len(&self) -> usize;
-    fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-    /// The examples at `range` of the split's order.
-    fn read(&self, range: Range<usize>) -> anyhow::Result<Batch>;
-    /// Where the batch that starts at `start` ends: after `BATCH` examples, or sooner so
-    /// that a batch of long examples stays near `batch_bytes(threads)` (always one
-    /// example at least).
-    fn batch_end(&self, start: usize) -> usize {
-        (start + BATCH).min(self.len())
-    }
-    /// Where examples written are counted (the progress bar shows written examples).
-    fn progress(&self) -> &Progress;
-}
-
-/// Examples per batch: read and rendered by one thread, written in one go.
-pub const BATCH: usize = 1024;
-/// The text a batch may hold (more only when one example is longer): 4 MiB, less with
-/// many threads, so the batches in flight (one per thread and two more) stay near
-/// 16 MiB of input text.
-pub fn batch_bytes(threads: usize) -> usize {
-    ((16 << 20) / (threads.max(1) + 2)).clamp(256 << 10, 4 << 20)
-}
 
 /// Render the stream's examples, a batch per job on every thread, and hand each
 /// rendering in order to `write` on this thread. `write` gets each item, its text and
@@ -152,14 +64,14 @@ pub fn render_then_write_with<S: Send, R: Send>(
         |state, range| {
             let batch = examples.read(range)?;
             let rendered = batch
-                .items
+                .items()
                 .iter()
                 .map(|item| render(state, item, batch.text(item)))
                 .collect::<anyhow::Result<Vec<R>>>()?;
             Ok((batch, rendered))
         },
         |(batch, rendered)| {
-            for (item, r) in batch.items.iter().zip(rendered) {
+            for (item, r) in batch.items().iter().zip(rendered) {
                 write(item, batch.text(item), r)?;
             }
             examples.progress().inc(batch.len() as u64);
@@ -454,6 +366,10 @@ pub fn infer_format(output: &Path) -> (&'static FormatSpec, FormatReason) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::input::Location;
+    use crate::progress::Progress;
+    use crate::stream::BATCH;
+    use std::ops::Range;
 
     /// Examples held in memory: `n` texts `{"n":i}`.
     struct Numbers {

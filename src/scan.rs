@@ -1,22 +1,21 @@
-//! The passes over the input. `inspect` scans it once: each example is parsed and
-//! checked (in parallel, folded in input order) and only a small `Entry` (its position,
-//! ~32 bytes) is kept. `select` shuffles and splits entries as indices. `SpanStream`
-//! re-reads the selected examples' text in their final order for the format writers.
+//! The scan: every example of the input read once, checked on every core and folded in
+//! input order into an `Inspection`. A valid example leaves only an `Entry` (its place
+//! in the input, its shape id and its `Form`, 24 bytes) and a fingerprint; an invalid one
+//! stops the export or, with --skip-invalid, becomes a `RejectedExample`. Nothing here
+//! selects, splits or writes examples.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Range;
 
-use crate::example::{Policy, Split};
-use crate::format::{self, Batch, ExampleStream};
-use crate::input::{self, Location, Origin, ScanSummary, Shape, Source, Span};
+use crate::example::Policy;
+use crate::input::{self, Location, Origin, ScanSummary, Source, Span};
 use crate::json::{self, ExampleText, RawMap, TextError, WalkError};
 use crate::parallel;
 use crate::progress::Progress;
 use crate::prompt;
 use crate::schema::{Schema, ShapeTable};
-use crate::split::{self, Ratio, SplitSizes};
 use crate::validate::{self, Checks, Print, RewardRange, Warning};
 
 /// A valid example's place in the input: one is kept per example for the whole export,
@@ -41,7 +40,7 @@ const MAX_OFFSET: u64 = 1 << 48;
 
 /// What the scan learned about an example's text that lets a writer copy it through
 /// instead of rewriting it: whether it is already in compact form (see
-/// `ExampleText::walk`) and which optional parts it has.
+/// `json::walk_example`) and which optional parts it has.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Form(u8);
 
@@ -656,280 +655,4 @@ fn check_bytes(bytes: Option<&[u8]>, location: &Location, options: &InspectOptio
         form: Form::of(&text, walked.is_compact),
         action_value,
     })
-}
-
-/// The examples of each split, as positions into `Inspection::entries`, in final order.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Selection {
-    pub train: Vec<u32>,
-    pub validation: Vec<u32>,
-    pub eval: Vec<u32>,
-    /// Valid examples left out by --max-examples.
-    pub unselected: u64,
-    pub kept_input_split: bool,
-}
-
-impl Selection {
-    pub fn split(&self, split: Split) -> &[u32] {
-        match split {
-            Split::Train => &self.train,
-            Split::Validation => &self.validation,
-            Split::Eval => &self.eval,
-        }
-    }
-
-    pub fn sizes(&self) -> SplitSizes {
-        SplitSizes {
-            train: self.train.len() as u64,
-            validation: self.validation.len() as u64,
-            eval: self.eval.len() as u64,
-        }
-    }
-
-    pub fn all(&self) -> impl Iterator<Item = u32> + '_ {
-        self.train
-            .iter()
-            .chain(&self.validation)
-            .chain(&self.eval)
-            .copied()
-    }
-}
-
-#[derive(Debug, Clone, Copy)]
-pub struct SelectOptions {
-    pub shuffle: bool,
-    pub seed: u64,
-    pub split_ratio: Ratio,
-    pub validation_ratio: Ratio,
-    /// Re-split a pre-split input (a ratio flag was given).
-    pub resplit: bool,
-    pub max_examples: Option<u64>,
-}
-
-/// Shuffle and split the valid entries, then apply --max-examples.
-pub fn select(entries: &[Entry], shape: Shape, options: &SelectOptions) -> Selection {
-    let n = entries.len() as u32;
-    let keep_split = shape == Shape::Dataset && !options.resplit;
-    let mut sel = if keep_split {
-        let mut sel = Selection {
-            kept_input_split: true,
-            ..Default::default()
-        };
-        for (i, e) in entries.iter().enumerate() {
-            match e.origin {
-                Origin::Dataset(Split::Validation) => sel.validation.push(i as u32),
-                Origin::Dataset(Split::Eval) => sel.eval.push(i as u32),
-                _ => sel.train.push(i as u32),
-            }
-        }
-        if options.shuffle {
-            // One seeded stream per split, so each split's order depends only on it.
-            split::shuffle_stream(&mut sel.train, options.seed, 1);
-            split::shuffle_stream(&mut sel.validation, options.seed, 2);
-            split::shuffle_stream(&mut sel.eval, options.seed, 3);
-        }
-        sel
-    } else {
-        let mut order: Vec<u32> = (0..n).collect();
-        if options.shuffle {
-            split::shuffle(&mut order, options.seed);
-        }
-        let sizes = split::split_sizes(n as u64, options.split_ratio, options.validation_ratio);
-        let eval = order.split_off((sizes.train + sizes.validation) as usize);
-        let validation = order.split_off(sizes.train as usize);
-        Selection {
-            train: order,
-            validation,
-            eval,
-            unselected: 0,
-            kept_input_split: false,
-        }
-    };
-    if let Some(max) = options.max_examples {
-        let limited = split::limit_sizes(sel.sizes(), max);
-        sel.unselected = sel.sizes().total() - limited.total();
-        sel.train.truncate(limited.train as usize);
-        sel.validation.truncate(limited.validation as usize);
-        sel.eval.truncate(limited.eval as usize);
-    }
-    sel
-}
-
-/// The selected examples of a split, re-read from the input a batch at a time (the file
-/// is read at positions, so threads reading batches do not contend).
-pub struct SpanStream<'a> {
-    source: &'a Source,
-    entries: &'a [Entry],
-    ids: &'a [u32],
-    progress: &'a Progress,
-    batch_bytes: usize,
-}
-
-impl<'a> SpanStream<'a> {
-    pub fn new(
-        source: &'a Source,
-        entries: &'a [Entry],
-        ids: &'a [u32],
-        progress: &'a Progress,
-        threads: usize,
-    ) -> SpanStream<'a> {
-        SpanStream {
-            source,
-            entries,
-            ids,
-            progress,
-            batch_bytes: format::batch_bytes(threads),
-        }
-    }
-}
-
-impl ExampleStream for SpanStream<'_> {
-    fn len(&self) -> usize {
-        self.ids.len()
-    }
-
-    fn read(&self, range: Range<usize>) -> anyhow::Result<Batch> {
-        let entries: Vec<&Entry> = self.ids[range]
-            .iter()
-            .map(|&id| &self.entries[id as usize])
-            .collect();
-        let total: usize = entries.iter().map(|e| e.span().len as usize).sum();
-        let mut bytes = vec![0u8; total];
-        let mut items = Vec::with_capacity(entries.len());
-        let mut rest: &mut [u8] = &mut bytes;
-        let mut at = 0;
-        for e in entries {
-            let span = e.span();
-            let len = span.len as usize;
-            let (this, tail) = rest.split_at_mut(len);
-            self.source.read_span(span, this)?;
-            rest = tail;
-            items.push((e.location(self.source), Some(e.shape), e.form, at..at + len));
-            at += len;
-        }
-        Ok(Batch::from_parts(bytes, items))
-    }
-
-    fn batch_end(&self, start: usize) -> usize {
-        let mut bytes = 0;
-        let mut end = start;
-        for &id in self.ids[start..].iter().take(format::BATCH) {
-            bytes += self.entries[id as usize].span().len as usize;
-            if bytes > self.batch_bytes && end > start {
-                break;
-            }
-            end += 1;
-        }
-        end
-    }
-
-    fn progress(&self) -> &Progress {
-        self.progress
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn entries(origins: &[Origin]) -> Vec<Entry> {
-        origins
-            .iter()
-            .enumerate()
-            .map(|(i, o)| {
-                let span = Span {
-                    offset: i as u64,
-                    len: 1,
-                    line: i as u32 + 1,
-                };
-                Entry::new(span, i as u32, 0, *o, Form::default()).unwrap()
-            })
-            .collect()
-    }
-
-    #[test]
-    fn writer_batches_are_bounded_by_bytes_too() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("in.jsonl");
-        std::fs::write(&path, "{\"state\":{},\"action\":{},\"reward\":1}\n").unwrap();
-        let source = Source::open(path.to_str().unwrap()).unwrap();
-        // 3 MiB examples: one fits a batch, two go over, one alone may go over.
-        let big = |i: u64, len: u32| {
-            let span = Span {
-                offset: i * len as u64,
-                len,
-                line: i as u32 + 1,
-            };
-            Entry::new(span, i as u32, 0, Origin::Line, Form::default()).unwrap()
-        };
-        let large: Vec<Entry> = (0..5)
-            .map(|i| big(i, 3 << 20))
-            .chain([big(5, 9 << 20)])
-            .collect();
-        let ids: Vec<u32> = (0..6).collect();
-        let progress = Progress::hidden();
-        let stream = SpanStream::new(&source, &large, &ids, &progress, 2);
-        let ends: Vec<usize> = std::iter::successors(Some(stream.batch_end(0)), |&e| {
-            (e < ids.len()).then(|| stream.batch_end(e))
-        })
-        .collect();
-        assert_eq!(ends, [1, 2, 3, 4, 5, 6]);
-        let small = entries(&[Origin::Line; 3000]);
-        let ids: Vec<u32> = (0..3000).collect();
-        let stream = SpanStream::new(&source, &small, &ids, &progress, 2);
-        assert_eq!(stream.batch_end(0), format::BATCH);
-        assert_eq!(stream.batch_end(2048), 3000);
-    }
-
-    fn options() -> SelectOptions {
-        SelectOptions {
-            shuffle: true,
-            seed: 42,
-            split_ratio: "0.2".parse().unwrap(),
-            validation_ratio: Ratio::ZERO,
-            resplit: false,
-            max_examples: None,
-        }
-    }
-
-    #[test]
-    fn nothing_is_lost_and_nothing_repeats() {
-        let e = entries(&[Origin::Line; 37]);
-        let sel = select(&e, Shape::JsonLines, &options());
-        let mut all: Vec<u32> = sel.all().collect();
-        all.sort_unstable();
-        assert_eq!(all, (0..37).collect::<Vec<_>>());
-        assert_eq!(sel.eval.len(), 37 - 29);
-    }
-
-    #[test]
-    fn pre_split_input_keeps_its_split_unless_asked() {
-        let mut origins = vec![Origin::Dataset(Split::Train); 6];
-        origins.extend([Origin::Dataset(Split::Eval); 4]);
-        let e = entries(&origins);
-        let sel = select(&e, Shape::Dataset, &options());
-        assert!(sel.kept_input_split);
-        assert_eq!(sel.train.len(), 6);
-        assert!(sel.eval.iter().all(|&i| i >= 6));
-        let resplit = SelectOptions {
-            resplit: true,
-            ..options()
-        };
-        let sel = select(&e, Shape::Dataset, &resplit);
-        assert_eq!((sel.train.len(), sel.eval.len()), (8, 2));
-    }
-
-    #[test]
-    fn max_examples_limits_proportionally() {
-        let e = entries(&[Origin::Line; 10]);
-        let sel = select(
-            &e,
-            Shape::JsonLines,
-            &SelectOptions {
-                max_examples: Some(5),
-                ..options()
-            },
-        );
-        assert_eq!((sel.train.len(), sel.eval.len(), sel.unselected), (4, 1, 5));
-    }
 }

@@ -1,0 +1,541 @@
+//! `rlx export`: the flags resolved into an `ExportPlan` (each choice with its reason),
+//! then one direction: input → scan → select → each format's writer → rejected.jsonl →
+//! the staged directory moved into place → the summary. The steps live in their own
+//! rooms; this one orders them and fills the `ExportResult` as it goes.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+
+use crate::cli::{self, ExportArgs};
+use crate::example::{Policy, Split};
+use crate::format::anthropic::AnthropicStyle;
+use crate::format::{self, FormatChoice, FormatReason, FormatSpec, WriterConfig};
+use crate::input::{self, Source};
+use crate::outcome::{finish, Outcome, UsageError};
+use crate::output::{OutputDir, Staging};
+use crate::progress::Progress;
+use crate::scan::{self, InspectOptions, Inspection};
+use crate::schema;
+use crate::select::{self, SelectOptions, Selection};
+use crate::split::Ratio;
+use crate::stream::SpanStream;
+use crate::summary::{ExportResult, FormatStats, Timestamp};
+use crate::tokens::{self, Model};
+use crate::validate::{Checks, Warning};
+
+/// Every flag resolved, with the reasons for the choices made on the user's behalf.
+#[derive(Debug, Clone)]
+pub struct ExportPlan {
+    pub input: String,
+    pub output: PathBuf,
+    pub choice: FormatChoice,
+    pub format_reason: FormatReason,
+    pub policy: Option<Policy>,
+    pub seed: u64,
+    pub shuffle: bool,
+    pub split_ratio: Ratio,
+    pub validation_ratio: Ratio,
+    /// A ratio flag was given, so a pre-split input is re-split.
+    pub resplit: bool,
+    pub is_split_ratio_explicit_zero: bool,
+    pub max_examples: Option<u64>,
+    pub include_metadata: bool,
+    pub compress: bool,
+    pub force: bool,
+    pub skip_invalid: bool,
+    pub model: Model,
+    pub anthropic_style: AnthropicStyle,
+    pub formula_escape: bool,
+    pub threads: usize,
+}
+
+impl ExportPlan {
+    pub fn from_args(args: &ExportArgs) -> Result<ExportPlan, UsageError> {
+        let (choice, format_reason) = match args.format {
+            Some(c) => (c, FormatReason::Flag),
+            None => {
+                let (f, why) = format::infer_format(&args.output);
+                (FormatChoice::One(f), why)
+            }
+        };
+        let default_ratio: Ratio = cli::DEFAULT_SPLIT_RATIO
+            .parse()
+            .expect("the default split ratio is a valid ratio");
+        let split_ratio = args.split_ratio.unwrap_or(default_ratio);
+        let validation_ratio = args.validation_ratio.unwrap_or(Ratio::ZERO);
+        if !split_ratio.plus(validation_ratio).is_below_one() {
+            return Err(UsageError(format!(
+                "--split-ratio {split_ratio} plus --validation-ratio {validation_ratio} is not below 1; expected the two shares to leave room for training examples"
+            )));
+        }
+        let model = tokens::find_model(&args.model).map_err(UsageError)?;
+        Ok(ExportPlan {
+            input: args.input.clone(),
+            output: args.output.clone(),
+            choice,
+            format_reason,
+            policy: args.common.policy,
+            seed: args.seed,
+            shuffle: !args.no_shuffle,
+            split_ratio,
+            validation_ratio,
+            resplit: args.split_ratio.is_some() || args.validation_ratio.is_some(),
+            is_split_ratio_explicit_zero: args.split_ratio == Some(Ratio::ZERO),
+            max_examples: args.max_examples,
+            include_metadata: !args.no_metadata,
+            compress: args.compress,
+            force: args.force,
+            skip_invalid: args.skip_invalid,
+            model,
+            anthropic_style: args.anthropic_style,
+            formula_escape: !args.no_formula_escape,
+            threads: args.common.thread_count(),
+        })
+    }
+
+    pub fn specs(&self) -> Vec<&'static FormatSpec> {
+        self.choice.formats()
+    }
+}
+
+/// Run `rlx export`.
+pub fn run(args: &ExportArgs) -> Outcome {
+    let started = Instant::now();
+    let progress = Progress::new(args.common.quiet || args.common.json);
+    let mut result = ExportResult {
+        output: args.output.display().to_string(),
+        seed: args.seed,
+        ..Default::default()
+    };
+    result.stats.seed = args.seed;
+    let outcome = ExportPlan::from_args(args)
+        .map_err(anyhow::Error::new)
+        .and_then(|plan| export(&plan, &mut result, &progress));
+    progress.clear();
+    result.elapsed_secs = started.elapsed().as_secs_f64();
+    finish(result, outcome, &args.common, false)
+}
+
+pub(crate) fn inspect_options(
+    plan_policy: Option<Policy>,
+    specs: &[&FormatSpec],
+    skip_invalid: bool,
+    threads: usize,
+) -> InspectOptions {
+    InspectOptions {
+        checks: Checks {
+            policy: plan_policy,
+            needs_prompt_fields: specs.iter().any(|s| s.needs_prompts),
+        },
+        skip_invalid,
+        collect_shapes: specs.iter().any(|s| s.needs_schema),
+        threads,
+    }
+}
+
+/// The whole export; fills `result` as it goes so a failure still reports what it knew.
+fn export(plan: &ExportPlan, result: &mut ExportResult, progress: &Progress) -> anyhow::Result<()> {
+    let created = Timestamp::now()?;
+    result.format = plan.choice.name().to_string();
+    result.format_reason = plan.format_reason.to_string();
+    result.stats.exported_at = created.iso();
+    result.stats.shuffled = plan.shuffle;
+    result.stats.split_ratio = plan.split_ratio.to_string();
+    result.stats.validation_ratio = plan.validation_ratio.to_string();
+    let staging = Staging::begin(&plan.output, plan.force, plan.compress)?;
+    let source = Source::open(&plan.input)?;
+    result.stats.input_shape = Some(source.shape);
+    let specs = plan.specs();
+    let inspection = scan::inspect(
+        &source,
+        inspect_options(plan.policy, &specs, plan.skip_invalid, plan.threads),
+        progress,
+    )?;
+    record_inspection(result, &inspection);
+    let Some(policy) = inspection.policy else {
+        anyhow::bail!(no_valid_examples(&source, &inspection));
+    };
+    if inspection.entries.is_empty() {
+        anyhow::bail!(no_valid_examples(&source, &inspection));
+    }
+    result.stats.policy_type = Some(policy);
+    let selection = select::select(
+        &inspection.entries,
+        source.shape,
+        &SelectOptions {
+            shuffle: plan.shuffle,
+            seed: plan.seed,
+            split_ratio: plan.split_ratio,
+            validation_ratio: plan.validation_ratio,
+            resplit: plan.resplit,
+            max_examples: plan.max_examples,
+        },
+    );
+    let sizes = selection.sizes();
+    result.stats.kept_input_split = selection.kept_input_split;
+    result.stats.train_examples = sizes.train;
+    result.stats.validation_examples = sizes.validation;
+    result.stats.eval_examples = sizes.eval;
+    result.stats.total_examples = sizes.total();
+    result.stats.unselected_examples = selection.unselected;
+    for w in empty_split_warnings(plan, &source, &inspection, &selection) {
+        result.add_warning(w);
+    }
+
+    let schema = Arc::new(if specs.iter().any(|s| s.needs_schema) {
+        inspection.shapes.union(
+            selection
+                .all()
+                .map(|i| inspection.entries[i as usize].shape),
+        )
+    } else {
+        schema::Schema::Null
+    });
+    let ints_in_float_fields = Arc::new(inspection.shapes.ints_in_float_fields(&schema));
+    let config = WriterConfig {
+        policy,
+        include_metadata: plan.include_metadata,
+        model: plan.model,
+        anthropic_style: plan.anthropic_style,
+        formula_escape: plan.formula_escape,
+        schema,
+        ints_in_float_fields,
+        created,
+        input_stats: inspection.scan.stats.clone(),
+        threads: plan.threads,
+    };
+    let root = staging.dir().clone();
+    let is_all = matches!(plan.choice, FormatChoice::All);
+    let mut per_format = Vec::new();
+    for spec in &specs {
+        let dir = if is_all {
+            root.subdir(spec.name)?
+        } else {
+            root.clone()
+        };
+        let (writer, stats) = write_format(
+            spec,
+            &config,
+            &source,
+            &inspection,
+            &selection,
+            &dir,
+            progress,
+            result,
+        )?;
+        per_format.push((writer, dir, stats));
+    }
+    write_rejected(&root, &inspection.rejected)?;
+    source.check_unchanged()?;
+    // A single format's counts are what it wrote; with --format all the top level keeps
+    // the selection and each format reports its own.
+    if !is_all {
+        if let Some((_, _, stats)) = per_format.first() {
+            result.stats.train_examples = stats.train_examples;
+            result.stats.validation_examples = stats.validation_examples;
+            result.stats.eval_examples = stats.eval_examples;
+            result.stats.total_examples =
+                stats.train_examples + stats.validation_examples + stats.eval_examples;
+        }
+    }
+    result.stats.over_limit_examples = per_format
+        .iter()
+        .map(|(_, _, s)| s.over_limit_examples)
+        .sum();
+    result.stats.skipped_examples =
+        result.stats.rejected_examples + result.stats.over_limit_examples;
+    result.formats = per_format.iter().map(|(_, _, s)| s.clone()).collect();
+    for (writer, dir, stats) in &mut per_format {
+        let mut view = result.clone();
+        view.stats.train_examples = stats.train_examples;
+        view.stats.validation_examples = stats.validation_examples;
+        view.stats.eval_examples = stats.eval_examples;
+        view.stats.total_examples =
+            stats.train_examples + stats.validation_examples + stats.eval_examples;
+        for w in writer.write_extras(&view, dir)? {
+            result.add_warning(w);
+        }
+    }
+    let files = staging.commit()?;
+    for f in files {
+        let path = join_display(&plan.output, &f.relative);
+        result.stats.file_sizes.insert(path.clone(), f.bytes);
+        result.files.push(path);
+    }
+    Ok(())
+}
+
+fn join_display(dir: &Path, relative: &str) -> String {
+    dir.join(relative).display().to_string()
+}
+
+pub(crate) fn record_inspection(result: &mut ExportResult, inspection: &Inspection) {
+    result.stats.input_examples = inspection.input_examples;
+    result.stats.rejected_examples = inspection.rejected.len() as u64;
+    result.stats.skipped_examples = inspection.rejected.len() as u64;
+    result.stats.policy_type = inspection.policy;
+    for w in &inspection.warnings {
+        result.add_warning(w.clone());
+    }
+}
+
+pub(crate) fn no_valid_examples(source: &Source, inspection: &Inspection) -> String {
+    if inspection.input_examples == 0 {
+        format!(
+            "{}: the {} holds no examples; expected at least one",
+            source.name(),
+            source.shape
+        )
+    } else {
+        format!(
+            "{}: all {} example(s) were rejected (see the warnings); expected at least one valid example",
+            source.name(),
+            inspection.input_examples
+        )
+    }
+}
+
+fn empty_split_warnings(
+    plan: &ExportPlan,
+    source: &Source,
+    inspection: &Inspection,
+    selection: &Selection,
+) -> Vec<Warning> {
+    let mut out = Vec::new();
+    let had_validation = inspection
+        .entries
+        .iter()
+        .any(|e| e.origin == input::Origin::Dataset(Split::Validation));
+    for split in Split::ALL {
+        if !selection.split(split).is_empty() {
+            continue;
+        }
+        let wanted = match split {
+            Split::Train => true,
+            Split::Eval => !plan.is_split_ratio_explicit_zero,
+            Split::Validation => {
+                plan.validation_ratio != Ratio::ZERO
+                    || (source.shape == input::Shape::Dataset && had_validation)
+            }
+        };
+        if wanted {
+            out.push(Warning::EmptySplit {
+                split,
+                kept_input_split: selection.kept_input_split,
+            });
+        }
+    }
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
+fn write_format(
+    spec: &FormatSpec,
+    config: &WriterConfig,
+    source: &Source,
+    inspection: &Inspection,
+    selection: &Selection,
+    dir: &OutputDir,
+    progress: &Progress,
+    result: &mut ExportResult,
+) -> anyhow::Result<(Box<dyn format::FormatWriter>, FormatStats)> {
+    let mut writer = (spec.new)(config);
+    let mut stats = FormatStats {
+        format: spec.name.to_string(),
+        directory: if dir.prefix().is_empty() {
+            result.output.clone()
+        } else {
+            join_display(
+                Path::new(&result.output),
+                dir.prefix().trim_end_matches('/'),
+            )
+        },
+        ..Default::default()
+    };
+    progress.start_examples(spec.name, selection.sizes().total());
+    for split in Split::ALL {
+        let ids = selection.split(split);
+        if ids.is_empty() {
+            continue;
+        }
+        let stream = SpanStream::new(source, &inspection.entries, ids, progress, config.threads);
+        let outcome = writer
+            .write_split(split, &stream, dir)
+            .with_context(|| format!("{}: writing the {split} split", spec.name))?;
+        let dropped = outcome.dropped.len() as u64;
+        match split {
+            Split::Train => stats.train_examples = outcome.written,
+            Split::Validation => stats.validation_examples = outcome.written,
+            Split::Eval => stats.eval_examples = outcome.written,
+        }
+        stats.over_limit_examples += dropped;
+        for w in outcome.dropped.into_iter().chain(outcome.notes) {
+            result.add_warning(w);
+        }
+    }
+    Ok((writer, stats))
+}
+
+/// rejected.jsonl: every example --skip-invalid dropped, with where it was and why.
+fn write_rejected(root: &OutputDir, rejected: &[scan::RejectedExample]) -> anyhow::Result<()> {
+    if rejected.is_empty() {
+        return Ok(());
+    }
+    let mut f = root.create_doc("rejected.jsonl")?;
+    for r in rejected {
+        let mut line = serde_json::Map::new();
+        line.insert("location".into(), r.location.to_string().into());
+        line.insert("line".into(), r.location.line.into());
+        if r.location.origin != input::Origin::Line {
+            line.insert("index".into(), r.location.index.into());
+        }
+        if let input::Origin::Dataset(split) = r.location.origin {
+            line.insert("split".into(), split.name().into());
+        }
+        line.insert("reason".into(), r.reason.clone().into());
+        let example = r
+            .text
+            .as_deref()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok());
+        match (example, &r.text) {
+            (Some(v), _) => {
+                line.insert("example".into(), v);
+            }
+            (None, Some(t)) => {
+                line.insert("text".into(), t.clone().into());
+            }
+            (None, None) => {}
+        }
+        serde_json::to_writer(&mut f, &line).context("writing rejected.jsonl")?;
+        f.write_all(b"\n").context("writing rejected.jsonl")?;
+    }
+    f.finish()
+}
+
+/// Fuzzing the whole pipeline through `run`: arbitrary bytes, and valid examples full of
+/// hostile values, through the reader and every format writer. The property is that
+/// nothing panics and every run ends with a status of 0, 1 or 2. `RLX_FUZZ_CASES`
+/// raises the number of cases per property (48 by default) for a long run.
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use crate::cli::Cli;
+    use clap::Parser;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    fn export(input: &[u8], extra: &[&str]) -> Outcome {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let path = dir.path().join("in.jsonl");
+        std::fs::write(&path, input).expect("writing the fuzz input");
+        let out = dir.path().join("out");
+        let mut args = vec![
+            "rlx".to_string(),
+            "export".into(),
+            path.display().to_string(),
+            "-o".into(),
+            out.display().to_string(),
+            "--quiet".into(),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let cli = Cli::try_parse_from(args).expect("the fuzz command line parses");
+        let outcome = crate::run(cli).expect("run returns an outcome");
+        assert!(outcome.exit_code <= 2, "{outcome:?}");
+        if outcome.exit_code != 0 {
+            assert!(!out.exists(), "a failed export left {}", out.display());
+        }
+        outcome
+    }
+
+    const VALID: &str = r#"{"state":{"queryFeatures":{"queryLength":5,"hasKeywords":true,"queryComplexity":0.3,"semanticCategory":"general"},"contextFeatures":{"turnNumber":1,"conversationDepth":1,"recentToolCalls":1,"hasErrors":false},"memoryStats":{"totalEntries":10,"recentRetrievals":1,"avgRetrievalSuccess":0.5}},"action":{"shouldRetrieve":true},"reward":0.5,"metadata":{"queryText":"q"}}"#;
+
+    fn hostile_string() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<String>(),
+            "[=+\\-@\t\r\n\"',;\\\\]{0,3}[a-z ]{0,8}",
+            Just("\n\nHuman: hi\n\nAssistant:".to_string()),
+            Just("<|endoftext|>".to_string()),
+            Just("👩‍👩‍👧 日本語 \u{0}\u{1f}\u{7f}\u{2028}".to_string()),
+            Just("None".to_string()),
+        ]
+    }
+
+    fn hostile_value() -> impl Strategy<Value = serde_json::Value> {
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(serde_json::Value::from),
+            hostile_string().prop_map(serde_json::Value::from),
+            Just(serde_json::from_str("123456789012345678901234567890").expect("a big integer")),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::from),
+                prop::collection::btree_map(hostile_string(), inner, 0..4)
+                    .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            cases: std::env::var("RLX_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(48),
+            ..ProptestConfig::default()
+        })]
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..600)) {
+            export(&bytes, &["--format", "all", "--skip-invalid"]);
+        }
+
+        #[test]
+        fn mutated_examples_never_panic(
+            cuts in prop::collection::vec((0usize..VALID.len(), any::<u8>()), 1..6),
+            lines in 1usize..4,
+        ) {
+            let mut bytes = VALID.as_bytes().to_vec();
+            for (at, b) in cuts {
+                let at = at.min(bytes.len().saturating_sub(1));
+                bytes[at] = b;
+            }
+            let mut input = Vec::new();
+            for _ in 0..lines {
+                input.extend_from_slice(VALID.as_bytes());
+                input.push(b'\n');
+            }
+            input.extend_from_slice(&bytes);
+            let outcome = export(&input, &["--format", "all", "--skip-invalid"]);
+            prop_assert_eq!(outcome.exit_code, 0, "{:?}", outcome.error);
+        }
+
+        #[test]
+        fn hostile_values_export_in_every_format(
+            meta in prop::collection::vec(hostile_value(), 1..5),
+            extra in hostile_value(),
+            compress in any::<bool>(),
+        ) {
+            let mut input = String::new();
+            for m in &meta {
+                let mut ex: serde_json::Value = serde_json::from_str(VALID).expect("VALID parses");
+                ex["metadata"] = json!({"note": m, "queryText": m});
+                ex["state"]["memoryStats"]["extra"] = extra.clone();
+                ex["nextState"] = json!({"x": m});
+                input.push_str(&ex.to_string());
+                input.push('\n');
+            }
+            let mut flags = vec!["--format", "all", "--split-ratio", "0.5"];
+            if compress {
+                flags.push("--compress");
+            }
+            let outcome = export(input.as_bytes(), &flags);
+            prop_assert_eq!(outcome.exit_code, 0, "{:?}", outcome.error);
+        }
+    }
+}

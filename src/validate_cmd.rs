@@ -1,0 +1,104 @@
+//! `rlx validate`: every check `export` would run (the same scan, and each chosen
+//! format's own example check, as openai's token limit), writing nothing; or, with
+//! `--check-file`, the platform rules applied to an already written file
+//! (`check_file`). The checks themselves live in `validate` and the formats.
+
+use std::time::Instant;
+
+use crate::check_file;
+use crate::cli::ValidateArgs;
+use crate::export::{inspect_options, no_valid_examples, record_inspection};
+use crate::format::{self, FormatSpec};
+use crate::input::Source;
+use crate::outcome::{finish, Outcome, UsageError};
+use crate::progress::Progress;
+use crate::scan;
+use crate::stream::SpanStream;
+use crate::summary::ExportResult;
+use crate::tokens;
+
+/// Run `rlx validate`.
+pub fn run(args: &ValidateArgs) -> Outcome {
+    let started = Instant::now();
+    let progress = Progress::new(args.common.quiet || args.common.json);
+    let mut result = ExportResult {
+        output: if args.input == "-" {
+            "<stdin>".into()
+        } else {
+            args.input.clone()
+        },
+        ..Default::default()
+    };
+    let outcome = match args.check_file {
+        Some(platform) => check_file::check(&args.input, platform, &args.model, &mut result),
+        None => validate_input(args, &mut result, &progress),
+    };
+    progress.clear();
+    result.elapsed_secs = started.elapsed().as_secs_f64();
+    finish(result, outcome, &args.common, true)
+}
+
+/// Every check export would run, writing nothing.
+fn validate_input(
+    args: &ValidateArgs,
+    result: &mut ExportResult,
+    progress: &Progress,
+) -> anyhow::Result<()> {
+    let choice = args.format;
+    let specs: Vec<&FormatSpec> = choice.map(|c| c.formats()).unwrap_or_default();
+    result.format = choice.map(|c| c.name().to_string()).unwrap_or_default();
+    result.format_reason = if choice.is_some() {
+        "--format".into()
+    } else {
+        "no --format: format-specific checks skipped".into()
+    };
+    let model = tokens::find_model(&args.model).map_err(UsageError)?;
+    let source = Source::open(&args.input)?;
+    result.stats.input_shape = Some(source.shape);
+    let inspection = scan::inspect(
+        &source,
+        inspect_options(args.common.policy, &specs, true, args.common.thread_count()),
+        progress,
+    )?;
+    record_inspection(result, &inspection);
+    let valid = inspection.entries.len() as u64;
+    result.stats.total_examples = valid;
+    let checks: Vec<&format::ExampleCheck> =
+        specs.iter().filter_map(|s| s.validate.as_ref()).collect();
+    if let (false, Some(policy)) = (checks.is_empty(), inspection.policy) {
+        let all: Vec<u32> = (0..inspection.entries.len() as u32).collect();
+        for check in checks {
+            // The bar counts examples now, not the bytes of the scan.
+            progress.start_examples(check.label, valid);
+            let stream = SpanStream::new(
+                &source,
+                &inspection.entries,
+                &all,
+                progress,
+                args.common.thread_count(),
+            );
+            let over = (check.run)(&stream, policy, model, args.common.thread_count())?;
+            result.stats.over_limit_examples += over.len() as u64;
+            result.stats.total_examples -= over.len() as u64;
+            for w in over {
+                result.add_warning(w);
+            }
+        }
+    }
+    result.stats.skipped_examples =
+        result.stats.rejected_examples + result.stats.over_limit_examples;
+    if inspection.entries.is_empty() {
+        anyhow::bail!(no_valid_examples(&source, &inspection));
+    }
+    let problems = result.stats.skipped_examples;
+    if problems > 0 {
+        anyhow::bail!(
+            "{}: {problems} of {} example(s) would not export ({} invalid, {} over the token limit); see the warnings",
+            source.name(),
+            inspection.input_examples,
+            result.stats.rejected_examples,
+            result.stats.over_limit_examples
+        );
+    }
+    Ok(())
+}
