@@ -118,6 +118,24 @@ impl Entry {
     }
 }
 
+/// One-byte entries on consecutive lines with the given origins (for tests of the steps
+/// that take entries).
+#[cfg(test)]
+pub fn test_entries(origins: &[Origin]) -> Vec<Entry> {
+    origins
+        .iter()
+        .enumerate()
+        .map(|(i, o)| {
+            let span = Span {
+                offset: i as u64,
+                len: 1,
+                line: i as u32 + 1,
+            };
+            Entry::new(span, i as u32, 0, *o, Form::default()).expect("a small offset fits")
+        })
+        .collect()
+}
+
 /// An example that was not valid, kept for rejected.jsonl.
 #[derive(Debug, Clone)]
 pub struct RejectedExample {

@@ -107,23 +107,7 @@ pub fn select(entries: &[Entry], shape: Shape, options: &SelectOptions) -> Selec
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::input::Span;
-    use crate::scan::Form;
-
-    fn entries(origins: &[Origin]) -> Vec<Entry> {
-        origins
-            .iter()
-            .enumerate()
-            .map(|(i, o)| {
-                let span = Span {
-                    offset: i as u64,
-                    len: 1,
-                    line: i as u32 + 1,
-                };
-                Entry::new(span, i as u32, 0, *o, Form::default()).unwrap()
-            })
-            .collect()
-    }
+    use crate::scan::test_entries as entries;
 
     fn options() -> SelectOptions {
         SelectOptions {

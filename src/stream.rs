@@ -172,21 +172,7 @@ impl ExampleStream for SpanStream<'_> {
 mod tests {
     use super::*;
     use crate::input::{Origin, Span};
-
-    fn entries(origins: &[Origin]) -> Vec<Entry> {
-        origins
-            .iter()
-            .enumerate()
-            .map(|(i, o)| {
-                let span = Span {
-                    offset: i as u64,
-                    len: 1,
-                    line: i as u32 + 1,
-                };
-                Entry::new(span, i as u32, 0, *o, Form::default()).unwrap()
-            })
-            .collect()
-    }
+    use crate::scan::test_entries as entries;
 
     #[test]
     fn writer_batches_are_bounded_by_bytes_too() {

@@ -7,6 +7,15 @@ use serde_json::{json, Value};
 
 use super::example_text::{ExampleText, TextError};
 
+/// `v` as JSON text, compact or pretty-printed.
+pub fn json_text(v: &Value, pretty: bool) -> String {
+    if pretty {
+        serde_json::to_string_pretty(v).expect("a Value always serializes")
+    } else {
+        serde_json::to_string(v).expect("a Value always serializes")
+    }
+}
+
 /// An example read by serde_json's validating parse; panics with its error.
 pub fn parsed(s: &str) -> ExampleText<'_> {
     match ExampleText::parse(s.as_bytes()) {

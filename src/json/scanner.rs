@@ -335,7 +335,7 @@ pub fn example_members_of(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::json::arbitrary::{example, parsed, value};
+    use crate::json::arbitrary::{example, json_text, parsed, value};
     use crate::json::example_text::ExampleText;
     use proptest::prelude::*;
     use serde_json::value::RawValue;
@@ -345,11 +345,7 @@ mod tests {
         /// items and parts serde_json's validating parse finds.
         #[test]
         fn the_scanner_agrees_with_serde(ex in example(), pretty in any::<bool>(), nested in value()) {
-            let src = if pretty {
-                serde_json::to_string_pretty(&ex).unwrap()
-            } else {
-                serde_json::to_string(&ex).unwrap()
-            };
+            let src = json_text(&ex, pretty);
             let strict = parsed(&src);
             let trusted = match ExampleText::parse_validated(src.as_bytes()) {
                 Ok(t) => t,

@@ -538,7 +538,7 @@ pub fn walk_example(text: &ExampleText, bytes: &[u8]) -> Result<Walked, WalkErro
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::json::arbitrary::{example, parsed};
+    use crate::json::arbitrary::{example, json_text, parsed};
     use crate::json::example_text::TextError;
     use crate::json::find_lone_surrogate;
     use proptest::prelude::*;
@@ -694,11 +694,7 @@ mod tests {
         /// writes exactly what rewriting would, and it is taken for compact input.
         #[test]
         fn compact_text_is_its_own_compact_form(ex in example(), pretty in any::<bool>()) {
-            let src = if pretty {
-                serde_json::to_string_pretty(&ex).unwrap()
-            } else {
-                serde_json::to_string(&ex).unwrap()
-            };
+            let src = json_text(&ex, pretty);
             let t = parsed(&src);
             let walked = walk_example(&t, src.as_bytes()).unwrap();
             let mut rewritten = Vec::new();
@@ -717,11 +713,7 @@ mod tests {
         /// per part find.
         #[test]
         fn the_one_pass_reader_agrees_with_the_slow_path(ex in example(), pretty in any::<bool>()) {
-            let src = if pretty {
-                serde_json::to_string_pretty(&ex).unwrap()
-            } else {
-                serde_json::to_string(&ex).unwrap()
-            };
+            let src = json_text(&ex, pretty);
             let Some(Parsed { text: fast, walked, state, action }) = parse_and_walk(&src) else {
                 panic!("the one-pass reader declined {src}");
             };
