@@ -75,7 +75,7 @@ _rlx() {
             return 0
             ;;
         rlx__subcmd__export)
-            opts="-o -f -q -h -V --output --format --seed --no-shuffle --split-ratio --validation-ratio --max-examples --no-metadata --compress --force --skip-invalid --model --anthropic-style --no-formula-escape --policy --json --quiet --threads --help --version"
+            opts="-o -f -q -h -V --output --format --seed --no-shuffle --split-ratio --validation-ratio --max-examples --no-metadata --compress --force --skip-invalid --model --anthropic-style --no-formula-escape --objective --min-reward --trl-style --kto-threshold --pair-by --pairs --max-pairs-per-group --min-margin --no-margin --policy --json --quiet --threads --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -90,11 +90,11 @@ _rlx() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "huggingface openai anthropic csv jsonl all" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "huggingface openai anthropic csv jsonl trl all" -- "${cur}"))
                     return 0
                     ;;
                 -f)
-                    COMPREPLY=($(compgen -W "huggingface openai anthropic csv jsonl all" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "huggingface openai anthropic csv jsonl trl all" -- "${cur}"))
                     return 0
                     ;;
                 --seed)
@@ -119,6 +119,38 @@ _rlx() {
                     ;;
                 --anthropic-style)
                     COMPREPLY=($(compgen -W "legacy bedrock" -- "${cur}"))
+                    return 0
+                    ;;
+                --objective)
+                    COMPREPLY=($(compgen -W "sft dpo kto reward" -- "${cur}"))
+                    return 0
+                    ;;
+                --min-reward)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --trl-style)
+                    COMPREPLY=($(compgen -W "conversational standard" -- "${cur}"))
+                    return 0
+                    ;;
+                --kto-threshold)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pair-by)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pairs)
+                    COMPREPLY=($(compgen -W "best-worst all" -- "${cur}"))
+                    return 0
+                    ;;
+                --max-pairs-per-group)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --min-margin)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --policy)
@@ -214,11 +246,11 @@ _rlx() {
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "huggingface openai anthropic csv jsonl all" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "huggingface openai anthropic csv jsonl trl all" -- "${cur}"))
                     return 0
                     ;;
                 -f)
-                    COMPREPLY=($(compgen -W "huggingface openai anthropic csv jsonl all" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "huggingface openai anthropic csv jsonl trl all" -- "${cur}"))
                     return 0
                     ;;
                 --model)

@@ -36,14 +36,28 @@ openai\t'chat fine-tuning JSONL with exact token counts'
 anthropic\t'Claude prompt/completion (or Bedrock) JSONL'
 csv\t'flattened CSV with a data dictionary and an analysis script'
 jsonl\t'one example per line, as in the input'
+trl\t'Hugging Face TRL datasets: SFT, DPO, KTO and reward-model rows (--objective)'
 all\t'every format, each in DIR/<format>/'"
 complete -c rlx -n "__fish_rlx_using_subcommand export" -l seed -d 'Seed of the ChaCha20 shuffle' -r
 complete -c rlx -n "__fish_rlx_using_subcommand export" -l split-ratio -d 'Share of examples for the eval split, in [0, 1) [default: 0.2]. Given explicitly, it also re-splits a pre-split {"train","eval"} input' -r
 complete -c rlx -n "__fish_rlx_using_subcommand export" -l validation-ratio -d 'Share of examples for a validation split, in [0, 1) [default: 0]; split + validation must be < 1' -r
 complete -c rlx -n "__fish_rlx_using_subcommand export" -l max-examples -d 'Keep at most N examples, shared among the splits in proportion to their sizes' -r
-complete -c rlx -n "__fish_rlx_using_subcommand export" -l model -d 'Model whose tokenizer and training-example token limit `--format openai` applies' -r
+complete -c rlx -n "__fish_rlx_using_subcommand export" -l model -d 'Model whose tokenizer and training-example token limit `--format openai` applies [default: gpt-4o-mini-2024-07-18; with --objective dpo gpt-4.1-mini-2025-04-14]' -r
 complete -c rlx -n "__fish_rlx_using_subcommand export" -l anthropic-style -d 'Line style of `--format anthropic`: legacy {"prompt","completion"} with the exact Human/Assistant separators, or Bedrock {"system","messages"} for Claude fine-tuning' -r -f -a "legacy\t'{"prompt":"\\n\\nHuman: …\\n\\nAssistant:","completion":" …"}'
 bedrock\t'{"system":…,"messages":[user, assistant]} as Bedrock\'s Claude 3 Haiku fine-tuning reads'"
+complete -c rlx -n "__fish_rlx_using_subcommand export" -l objective -d 'What the rewards become [default: inferred from the output name (the words dpo, kto, sft, reward), else sft]. sft: every kept example as a target; dpo: (prompt, chosen, rejected) pairs; kto: examples labelled by reward; reward: reward-model pairs with a margin' -r -f -a "sft\t'every selected example as an imitation target (prompt, completion)'
+dpo\t'preference pairs (prompt, chosen, rejected) from groups of examples'
+kto\t'every example with a desirable/undesirable label from its reward'
+reward\t'reward-model pairs (chosen, rejected conversations, margin)'"
+complete -c rlx -n "__fish_rlx_using_subcommand export" -l min-reward -d 'Keep only examples whose reward is at least R (compared as written decimals); the rest are counted as filteredExamples. Every format and objective' -r
+complete -c rlx -n "__fish_rlx_using_subcommand export" -l trl-style -d 'Row style of `--format trl`: message lists (conversational) or plain strings' -r -f -a "conversational\t'prompt = [system, user] messages, completions = [assistant] (TRL\'s conversational type)'
+standard\t'plain strings: the prompt is the system text, a blank line, the user text'"
+complete -c rlx -n "__fish_rlx_using_subcommand export" -l kto-threshold -d 'kto: rewards above T are desirable, below T undesirable; examples at exactly T are left out and counted' -r
+complete -c rlx -n "__fish_rlx_using_subcommand export" -l pair-by -d 'dpo/reward: what makes examples comparable. `original` (the original dpo-trainer\'s key per policy), `state` (the whole state), or dotted paths joined by commas (state.scopeStats.scopeType,metadata.sessionId)' -r
+complete -c rlx -n "__fish_rlx_using_subcommand export" -l pairs -d 'dpo/reward: one pair per group (its best against its worst different action), or every pair with different actions, largest margin first' -r -f -a "best-worst\t'At most one pair per group: its best example against the lowest-reward example whose action differs'
+all\t'Every pair with different actions, largest margin first, up to --max-pairs-per-group'"
+complete -c rlx -n "__fish_rlx_using_subcommand export" -l max-pairs-per-group -d 'dpo/reward with --pairs all: the most pairs one group gives' -r
+complete -c rlx -n "__fish_rlx_using_subcommand export" -l min-margin -d 'dpo/reward: a pair needs chosen reward minus rejected reward above M, exactly as written (a gap of exactly 0.1 makes no pair)' -r
 complete -c rlx -n "__fish_rlx_using_subcommand export" -l policy -d 'Policy of the examples; detected from the state\'s shape when absent (contextFeatures+memoryState+contentFeatures → extraction, queryFeatures → retrieval, groupFeatures → consolidation)' -r -f -a "extraction\t'store, skip or defer what a conversation said'
 retrieval\t'whether and where to search memory'
 consolidation\t'merge, dedupe, archive, abstract or keep memory entries'"
@@ -54,6 +68,7 @@ complete -c rlx -n "__fish_rlx_using_subcommand export" -l compress -d 'Gzip eve
 complete -c rlx -n "__fish_rlx_using_subcommand export" -l force -d 'Replace a non-empty output directory. The old one survives any failure'
 complete -c rlx -n "__fish_rlx_using_subcommand export" -l skip-invalid -d 'Drop invalid examples instead of failing; each is counted, warned about and written with its location and reason to DIR/rejected.jsonl'
 complete -c rlx -n "__fish_rlx_using_subcommand export" -l no-formula-escape -d 'Write CSV string cells as they are, without the `\'` that stops spreadsheets from running cells that start with = + - @ tab CR LF as formulas'
+complete -c rlx -n "__fish_rlx_using_subcommand export" -l no-margin -d 'reward: leave the `margin` column out of every row'
 complete -c rlx -n "__fish_rlx_using_subcommand export" -l json -d 'Print the result as one JSON object on stdout instead of the human summary'
 complete -c rlx -n "__fish_rlx_using_subcommand export" -s q -l quiet -d 'Print nothing but errors (no progress bar, no summary)'
 complete -c rlx -n "__fish_rlx_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -63,6 +78,7 @@ openai\t'chat fine-tuning JSONL with exact token counts'
 anthropic\t'Claude prompt/completion (or Bedrock) JSONL'
 csv\t'flattened CSV with a data dictionary and an analysis script'
 jsonl\t'one example per line, as in the input'
+trl\t'Hugging Face TRL datasets: SFT, DPO, KTO and reward-model rows (--objective)'
 all\t'every format, each in DIR/<format>/'"
 complete -c rlx -n "__fish_rlx_using_subcommand validate" -l model -d 'Model whose tokenizer and token limit the openai checks apply' -r
 complete -c rlx -n "__fish_rlx_using_subcommand validate" -l check-file -d 'Check an already written platform file instead of an rlx input: an OpenAI chat fine-tuning JSONL or a Bedrock Claude JSONL' -r -f -a "openai\t'OpenAI chat fine-tuning JSONL ({"messages":[…]})'

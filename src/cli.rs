@@ -9,7 +9,12 @@ use clap::{Args, Parser, Subcommand};
 use crate::check_file::CheckFile;
 use crate::example::Policy;
 use crate::format::anthropic::AnthropicStyle;
+use crate::format::trl::TrlStyle;
 use crate::format::{self, FormatChoice};
+use crate::group::PairBy;
+use crate::objective::Objective;
+use crate::pair::PairMode;
+use crate::reward::Reward;
 use crate::split::Ratio;
 
 /// The seed used when `--seed` is absent, so CI and Makefile runs are reproducible.
@@ -31,7 +36,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Shuffle, split, validate and write a dataset in one or every format.
-    Export(ExportArgs),
+    Export(Box<ExportArgs>),
     /// Run every check `export` would, and write nothing.
     Validate(ValidateArgs),
     /// Print a shell completion script to stdout.
@@ -128,9 +133,10 @@ pub struct ExportArgs {
     #[arg(long)]
     pub skip_invalid: bool,
 
-    /// Model whose tokenizer and training-example token limit `--format openai` applies.
-    #[arg(long, default_value = DEFAULT_MODEL)]
-    pub model: String,
+    /// Model whose tokenizer and training-example token limit `--format openai` applies
+    /// [default: gpt-4o-mini-2024-07-18; with --objective dpo gpt-4.1-mini-2025-04-14].
+    #[arg(long, value_name = "MODEL")]
+    pub model: Option<String>,
 
     /// Line style of `--format anthropic`: legacy {"prompt","completion"} with the exact
     /// Human/Assistant separators, or Bedrock {"system","messages"} for Claude fine-tuning.
@@ -141,6 +147,56 @@ pub struct ExportArgs {
     /// running cells that start with = + - @ tab CR LF as formulas.
     #[arg(long)]
     pub no_formula_escape: bool,
+
+    /// What the rewards become [default: inferred from the output name (the words dpo,
+    /// kto, sft, reward), else sft]. sft: every kept example as a target; dpo:
+    /// (prompt, chosen, rejected) pairs; kto: examples labelled by reward; reward:
+    /// reward-model pairs with a margin.
+    #[arg(long, value_enum, value_name = "OBJECTIVE")]
+    pub objective: Option<Objective>,
+
+    /// Keep only examples whose reward is at least R (compared as written decimals);
+    /// the rest are counted as filteredExamples. Every format and objective.
+    #[arg(long, value_name = "R", allow_hyphen_values = true)]
+    pub min_reward: Option<Reward>,
+
+    /// Row style of `--format trl`: message lists (conversational) or plain strings.
+    #[arg(long, value_enum, default_value_t = TrlStyle::Conversational)]
+    pub trl_style: TrlStyle,
+
+    /// kto: rewards above T are desirable, below T undesirable; examples at exactly T are
+    /// left out and counted.
+    #[arg(
+        long,
+        value_name = "T",
+        default_value = "0",
+        allow_hyphen_values = true
+    )]
+    pub kto_threshold: Reward,
+
+    /// dpo/reward: what makes examples comparable. `original` (the original
+    /// dpo-trainer's key per policy), `state` (the whole state), or dotted paths
+    /// joined by commas (state.scopeStats.scopeType,metadata.sessionId).
+    #[arg(long, value_name = "KEY", default_value = "original")]
+    pub pair_by: PairBy,
+
+    /// dpo/reward: one pair per group (its best against its worst different action),
+    /// or every pair with different actions, largest margin first.
+    #[arg(long, value_enum, value_name = "MODE", default_value_t = PairMode::BestWorst)]
+    pub pairs: PairMode,
+
+    /// dpo/reward with --pairs all: the most pairs one group gives.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_pairs_per_group: u64,
+
+    /// dpo/reward: a pair needs chosen reward minus rejected reward above M, exactly as
+    /// written (a gap of exactly 0.1 makes no pair).
+    #[arg(long, value_name = "M", default_value = "0.1")]
+    pub min_margin: Reward,
+
+    /// reward: leave the `margin` column out of every row.
+    #[arg(long)]
+    pub no_margin: bool,
 
     #[command(flatten)]
     pub common: CommonArgs,

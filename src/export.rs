@@ -13,18 +13,21 @@ use anyhow::Context;
 use crate::cli::{self, ExportArgs};
 use crate::example::{Policy, Split};
 use crate::format::anthropic::AnthropicStyle;
+use crate::format::trl::TrlStyle;
 use crate::format::{self, FormatChoice, FormatReason, FormatSpec, WriterConfig};
 use crate::input::{self, Source};
+use crate::objective::{Objective, ObjectivePlan};
 use crate::outcome::{finish, Outcome, UsageError};
 use crate::output::{OutputDir, Staging};
+use crate::pair::{self, SplitRows};
 use crate::progress::Progress;
 use crate::scan::{self, InspectOptions, Inspection};
 use crate::schema;
 use crate::select::{self, SelectOptions, Selection};
 use crate::split::Ratio;
 use crate::stream::SpanStream;
-use crate::summary::{ExportResult, FormatStats, Timestamp};
-use crate::tokens::{self, Model};
+use crate::summary::{ExportResult, FormatStats, KtoStats, PairStats, Timestamp};
+use crate::tokens::Model;
 use crate::validate::{Checks, Warning};
 
 /// Every flag resolved, with the reasons for the choices made on the user's behalf.
@@ -51,6 +54,8 @@ pub struct ExportPlan {
     pub anthropic_style: AnthropicStyle,
     pub formula_escape: bool,
     pub threads: usize,
+    pub objective: ObjectivePlan,
+    pub trl_style: TrlStyle,
 }
 
 impl ExportPlan {
@@ -72,7 +77,9 @@ impl ExportPlan {
                 "--split-ratio {split_ratio} plus --validation-ratio {validation_ratio} is not below 1; expected the two shares to leave room for training examples"
             )));
         }
-        let model = tokens::find_model(&args.model).map_err(UsageError)?;
+        let objective = ObjectivePlan::from_args(args, choice)?;
+        let writes_openai = objective.formats(choice).iter().any(|s| s.name == "openai");
+        let model = objective.model(args.model.as_deref(), writes_openai)?;
         Ok(ExportPlan {
             input: args.input.clone(),
             output: args.output.clone(),
@@ -94,11 +101,14 @@ impl ExportPlan {
             anthropic_style: args.anthropic_style,
             formula_escape: !args.no_formula_escape,
             threads: args.common.thread_count(),
+            objective,
+            trl_style: args.trl_style,
         })
     }
 
+    /// The formats to write: the one chosen, or with `all` each that takes the objective.
     pub fn specs(&self) -> Vec<&'static FormatSpec> {
-        self.choice.formats()
+        self.objective.formats(self.choice)
     }
 }
 
@@ -125,7 +135,7 @@ pub(crate) fn inspect_options(
     specs: &[&FormatSpec],
     skip_invalid: bool,
     threads: usize,
-) -> InspectOptions {
+) -> InspectOptions<'static> {
     InspectOptions {
         checks: Checks {
             policy: plan_policy,
@@ -134,6 +144,8 @@ pub(crate) fn inspect_options(
         skip_invalid,
         collect_shapes: specs.iter().any(|s| s.needs_schema),
         threads,
+        min_reward: None,
+        reward_facts: None,
     }
 }
 
@@ -142,6 +154,9 @@ fn export(plan: &ExportPlan, result: &mut ExportResult, progress: &Progress) -> 
     let created = Timestamp::now()?;
     result.format = plan.choice.name().to_string();
     result.format_reason = plan.format_reason.to_string();
+    result.objective_reason = plan.objective.reason.to_string();
+    result.stats.objective = plan.objective.objective().name().to_string();
+    result.stats.min_reward = plan.objective.min_reward.map(|r| r.to_string());
     result.stats.exported_at = created.iso();
     result.stats.shuffled = plan.shuffle;
     result.stats.split_ratio = plan.split_ratio.to_string();
@@ -150,12 +165,20 @@ fn export(plan: &ExportPlan, result: &mut ExportResult, progress: &Progress) -> 
     let source = Source::open(&plan.input)?;
     result.stats.input_shape = Some(source.shape);
     let specs = plan.specs();
+    let objective = plan.objective.objective();
     let inspection = scan::inspect(
         &source,
-        inspect_options(plan.policy, &specs, plan.skip_invalid, plan.threads),
+        InspectOptions {
+            min_reward: plan.objective.min_reward,
+            reward_facts: objective
+                .needs_reward_facts()
+                .then_some(objective.needs_pairs().then_some(&plan.objective.pair_by)),
+            ..inspect_options(plan.policy, &specs, plan.skip_invalid, plan.threads)
+        },
         progress,
     )?;
     record_inspection(result, &inspection);
+    result.stats.filtered_examples = inspection.filtered_examples;
     let Some(policy) = inspection.policy else {
         anyhow::bail!(no_valid_examples(&source, &inspection));
     };
@@ -185,6 +208,7 @@ fn export(plan: &ExportPlan, result: &mut ExportResult, progress: &Progress) -> 
     for w in empty_split_warnings(plan, &source, &inspection, &selection) {
         result.add_warning(w);
     }
+    let rows = objective_rows(plan, &selection, &inspection, result);
 
     let schema = Arc::new(if specs.iter().any(|s| s.needs_schema) {
         inspection.shapes.union(
@@ -207,6 +231,8 @@ fn export(plan: &ExportPlan, result: &mut ExportResult, progress: &Progress) -> 
         created,
         input_stats: inspection.scan.stats.clone(),
         threads: plan.threads,
+        objective: plan.objective.config,
+        trl_style: plan.trl_style,
     };
     let root = staging.dir().clone();
     let is_all = matches!(plan.choice, FormatChoice::All);
@@ -222,7 +248,7 @@ fn export(plan: &ExportPlan, result: &mut ExportResult, progress: &Progress) -> 
             &config,
             &source,
             &inspection,
-            &selection,
+            &rows,
             &dir,
             progress,
             result,
@@ -338,7 +364,7 @@ fn write_format(
     config: &WriterConfig,
     source: &Source,
     inspection: &Inspection,
-    selection: &Selection,
+    rows: &[SplitRows; 3],
     dir: &OutputDir,
     progress: &Progress,
     result: &mut ExportResult,
@@ -356,9 +382,9 @@ fn write_format(
         },
         ..Default::default()
     };
-    progress.start_examples(spec.name, selection.sizes().total());
+    progress.start_examples(spec.name, rows.iter().map(|r| r.ids.len() as u64).sum());
     for split in Split::ALL {
-        let ids = selection.split(split);
+        let ids = &rows[split as usize].ids;
         if ids.is_empty() {
             continue;
         }
@@ -379,6 +405,101 @@ fn write_format(
     }
     Ok((writer, stats))
 }
+
+/// Turn each split's selected examples into the ids its rows are made of (pairs,
+/// labelled examples, or the examples themselves), and record how in `result`.
+fn objective_rows(
+    plan: &ExportPlan,
+    selection: &Selection,
+    inspection: &Inspection,
+    result: &mut ExportResult,
+) -> [SplitRows; 3] {
+    let o = &plan.objective;
+    let rows = Split::ALL.map(|split| {
+        pair::rows_of_split(
+            &o.config,
+            &o.rule,
+            selection.split(split),
+            &inspection.reward_facts,
+        )
+    });
+    let count = |split: Split| rows[split as usize].ids.len() as u64;
+    match o.objective() {
+        Objective::Sft => {
+            // A completion that imitates a bad decision teaches it.
+            let imitating: Vec<&str> = plan
+                .specs()
+                .iter()
+                .filter(|s| s.needs_prompts)
+                .map(|s| s.name)
+                .collect();
+            let negative = rows[Split::Train as usize]
+                .ids
+                .iter()
+                .filter(|&&id| inspection.entries[id as usize].form.has_negative_reward())
+                .count() as u64;
+            if !imitating.is_empty() && negative > 0 {
+                result.add_warning(Warning::NegativeRewardsInSft {
+                    formats: imitating.join(", "),
+                    count: negative,
+                });
+            }
+        }
+        Objective::Dpo | Objective::Reward => {
+            let mut stats = PairStats {
+                pair_by: o.pair_by.to_string(),
+                mode: o.rule.mode.name().to_string(),
+                min_margin: o.rule.min_margin.to_string(),
+                max_per_group: o.rule.max_per_group as u64,
+                train: count(Split::Train) / 2,
+                validation: count(Split::Validation) / 2,
+                eval: count(Split::Eval) / 2,
+                ..PairStats::default()
+            };
+            for r in &rows {
+                if let Some(p) = &r.pairing {
+                    stats.used_examples += p.used_examples;
+                    stats.unpaired.add(&p.unpaired);
+                }
+            }
+            stats.unpaired_examples = stats.unpaired.total();
+            if stats.train < MIN_TRAINING_PAIRS {
+                result.add_warning(Warning::FewTrainingPairs {
+                    count: stats.train,
+                    minimum: MIN_TRAINING_PAIRS,
+                });
+            }
+            result.stats.pairs = Some(stats);
+        }
+        Objective::Kto => {
+            let mut stats = KtoStats {
+                threshold: o.config.kto_threshold.to_string(),
+                ..KtoStats::default()
+            };
+            for r in &rows {
+                if let Some(l) = &r.labelling {
+                    stats.desirable += l.desirable;
+                    stats.undesirable += l.undesirable;
+                    stats.at_threshold += l.at_threshold;
+                }
+            }
+            let train = rows[Split::Train as usize].labelling.as_ref();
+            let (d, u) = train.map_or((0, 0), |l| (l.desirable, l.undesirable));
+            stats.weights = pair::kto_weights(d, u);
+            if d + u > 0 && (d == 0 || u == 0) {
+                result.add_warning(Warning::OneKtoLabel {
+                    desirable: d,
+                    undesirable: u,
+                });
+            }
+            result.stats.kto = Some(stats);
+        }
+    }
+    rows
+}
+
+/// The original dpo-trainer refused to train on fewer pairs (original-stack.md §1).
+const MIN_TRAINING_PAIRS: u64 = 100;
 
 /// rejected.jsonl: every example --skip-invalid dropped, with where it was and why.
 fn write_rejected(root: &OutputDir, rejected: &[scan::RejectedExample]) -> anyhow::Result<()> {

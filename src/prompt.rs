@@ -446,10 +446,11 @@ pub fn push_decision(out: &mut String, policy: Policy, action: Raw) {
     if is_cached {
         return;
     }
-    let value: Value = serde_json::from_str(action.get()).unwrap_or(Value::Null);
-    let pretty = serde_json::to_string_pretty(&value)
-        .expect("a serde_json value always serializes: its keys are strings");
-    let rendered = format!("{}\n\n```json\n{pretty}\n```", answer_lead_in(policy));
+    let rendered = format!(
+        "{}\n\n```json\n{}\n```",
+        answer_lead_in(policy),
+        pretty_action(action)
+    );
     out.push_str(&rendered);
     RENDERED.with(|c| {
         let cache = &mut c.borrow_mut()[slot];
@@ -458,6 +459,28 @@ pub fn push_decision(out: &mut String, policy: Policy, action: Raw) {
         }
         cache.insert(action.get().to_string(), rendered);
     });
+}
+
+/// The action alone as pretty JSON (2-space indent, keys and numbers as in the input):
+/// the completion of the reward-aware formats, which must not say the reward.
+pub fn pretty_action(action: Raw) -> String {
+    thread_local! {
+        static PRETTY: RefCell<HashMap<String, String>> = RefCell::new(HashMap::new());
+    }
+    if let Some(hit) = PRETTY.with(|c| c.borrow().get(action.get()).cloned()) {
+        return hit;
+    }
+    let value: Value = serde_json::from_str(action.get()).unwrap_or(Value::Null);
+    let pretty = serde_json::to_string_pretty(&value)
+        .expect("a serde_json value always serializes: its keys are strings");
+    PRETTY.with(|c| {
+        let mut cache = c.borrow_mut();
+        if cache.len() >= 4096 {
+            cache.clear();
+        }
+        cache.insert(action.get().to_string(), pretty.clone());
+    });
+    pretty
 }
 
 /// The assistant message: the decision, then the expected reward with 3 decimals.

@@ -10,11 +10,14 @@ use std::fmt;
 use std::ops::Range;
 
 use crate::example::Policy;
+use crate::group::{self, PairBy};
 use crate::input::{self, Location, Origin, ScanSummary, Source, Span};
 use crate::json::{self, ExampleText, RawMap, TextError, WalkError};
+use crate::pair::RewardFacts;
 use crate::parallel;
 use crate::progress::Progress;
 use crate::prompt;
+use crate::reward::Reward;
 use crate::schema::{Schema, ShapeTable};
 use crate::validate::{self, Checks, Print, RewardRange, Warning};
 
@@ -49,6 +52,7 @@ impl Form {
     const NEXT_STATE: u8 = 2;
     const METADATA: u8 = 4;
     const EXTRA: u8 = 8;
+    const NEGATIVE_REWARD: u8 = 16;
 
     pub fn of(text: &ExampleText, is_compact: bool) -> Form {
         let mut bits = 0;
@@ -57,6 +61,7 @@ impl Form {
             (text.next_state.is_some(), Form::NEXT_STATE),
             (text.metadata.is_some(), Form::METADATA),
             (!text.extra.is_empty(), Form::EXTRA),
+            (text.reward_value < 0.0, Form::NEGATIVE_REWARD),
         ] {
             if is_set {
                 bits |= bit;
@@ -81,6 +86,11 @@ impl Form {
 
     pub fn has_extra(self) -> bool {
         self.0 & Form::EXTRA != 0
+    }
+
+    /// The reward is below zero (a bad outcome, as the logging system marks them).
+    pub fn has_negative_reward(self) -> bool {
+        self.0 & Form::NEGATIVE_REWARD != 0
     }
 }
 
@@ -173,14 +183,22 @@ pub struct Inspection {
     pub scan: ScanSummary,
     pub warnings: Vec<Warning>,
     pub shapes: ShapeTable,
+    /// Per entry, what pairing and labelling need (empty unless asked for).
+    pub reward_facts: Vec<RewardFacts>,
+    /// Valid examples left out by --min-reward.
+    pub filtered_examples: u64,
 }
 
 #[derive(Debug, Clone, Copy)]
-pub struct InspectOptions {
+pub struct InspectOptions<'a> {
     pub checks: Checks,
     pub skip_invalid: bool,
     pub collect_shapes: bool,
     pub threads: usize,
+    /// Keep only examples with a reward at least this.
+    pub min_reward: Option<Reward>,
+    /// Keep each example's `RewardFacts`, with group keys by this rule when given.
+    pub reward_facts: Option<Option<&'a PairBy>>,
 }
 
 /// What a worker learns from one example.
@@ -192,6 +210,9 @@ struct Facts {
     form: Form,
     /// The action's value when the policy does not document it.
     action_value: Option<String>,
+    /// The reward as written, when a threshold or the objective needs it.
+    exact_reward: Option<Reward>,
+    reward_facts: Option<RewardFacts>,
 }
 
 struct Pending {
@@ -245,7 +266,7 @@ const REJECTED_TEXT_LIMIT: usize = 64 << 10;
 /// Scan, parse and check every example once.
 pub fn inspect(
     source: &Source,
-    options: InspectOptions,
+    options: InspectOptions<'_>,
     progress: &Progress,
 ) -> anyhow::Result<Inspection> {
     let mut state = Fold {
@@ -258,6 +279,8 @@ pub fn inspect(
         shapes: ShapeTable::default(),
         action_values: BTreeMap::new(),
         input_examples: 0,
+        reward_facts: Vec::new(),
+        filtered_examples: 0,
     };
     progress.start_bytes("reading", source.byte_len());
     // The scan (reading, splitting into examples) runs on a thread of its own and hands
@@ -374,6 +397,8 @@ pub fn inspect(
         shapes,
         action_values,
         input_examples,
+        reward_facts,
+        filtered_examples,
         ..
     } = state;
     warnings.extend(rejected.iter().map(|r| Warning::Rejected {
@@ -405,11 +430,13 @@ pub fn inspect(
         scan,
         warnings,
         shapes,
+        reward_facts,
+        filtered_examples,
     })
 }
 
-struct Fold {
-    options: InspectOptions,
+struct Fold<'a> {
+    options: InspectOptions<'a>,
     entries: Vec<Entry>,
     rejected: Vec<RejectedExample>,
     first: Option<(Policy, Location)>,
@@ -418,9 +445,11 @@ struct Fold {
     shapes: ShapeTable,
     action_values: BTreeMap<(&'static str, String), (u64, String)>,
     input_examples: u64,
+    reward_facts: Vec<RewardFacts>,
+    filtered_examples: u64,
 }
 
-impl Fold {
+impl Fold<'_> {
     /// Take a checked batch into the inspection, in input order.
     fn fold_batch(
         &mut self,
@@ -466,6 +495,15 @@ impl Fold {
                         }
                     }
                 }
+            }
+            if let (Some(min), Some(reward)) = (options.min_reward, facts.exact_reward) {
+                if reward < min {
+                    self.filtered_examples += 1;
+                    continue;
+                }
+            }
+            if let Some(f) = facts.reward_facts {
+                self.reward_facts.push(f);
             }
             let position = self.entries.len() as u32;
             self.rewards.observe(facts.reward, &p.location);
@@ -609,7 +647,7 @@ fn parse_and_walk_slowly<'a>(
     })
 }
 
-fn check_bytes(bytes: Option<&[u8]>, location: &Location, options: &InspectOptions) -> Checked {
+fn check_bytes(bytes: Option<&[u8]>, location: &Location, options: &InspectOptions<'_>) -> Checked {
     let Some(bytes) = bytes else {
         return Err((
             location.clone(),
@@ -665,6 +703,25 @@ fn check_bytes(bytes: Option<&[u8]>, location: &Location, options: &InspectOptio
         .and_then(json::string_of)
         .filter(|v| !validate::known_action_values(policy).contains(&v.as_ref()))
         .map(Cow::into_owned);
+    let exact_reward = if options.min_reward.is_some() || options.reward_facts.is_some() {
+        let reward = Reward::parse(text.reward.get())
+            .ok_or_else(|| fail("reward is not a decimal number".into(), detected))?;
+        Some(reward)
+    } else {
+        None
+    };
+    let reward_facts = match (options.reward_facts, exact_reward) {
+        (Some(by), Some(reward)) => {
+            let group = by.and_then(|by| group::pair_key(by, policy, &text, walked.is_compact));
+            Some(RewardFacts {
+                group: group.unwrap_or(0),
+                has_group: group.is_some(),
+                action: group::fingerprint(text.action, walked.is_compact),
+                reward,
+            })
+        }
+        _ => None,
+    };
     Ok(Facts {
         policy,
         reward: text.reward_value,
@@ -672,5 +729,7 @@ fn check_bytes(bytes: Option<&[u8]>, location: &Location, options: &InspectOptio
         shape: options.collect_shapes.then_some(walked.shape),
         form: Form::of(&text, walked.is_compact),
         action_value,
+        exact_reward,
+        reward_facts,
     })
 }

@@ -11,6 +11,8 @@ use std::str::FromStr;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
+use crate::example::Split;
+
 /// A ratio in [0, 1), kept as an exact decimal fraction `num / den`, den a power of ten.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Ratio {
@@ -191,6 +193,70 @@ pub fn shuffle_stream<T>(items: &mut [T], seed: u64, stream: u64) {
     }
 }
 
+/// The hash split's rule for one example: u = `unit` / 2^64 (the first 8 bytes of
+/// SHA-256(`<seed>:<key>`), big-endian); eval when u < R, validation when u < R + V,
+/// else train. Compared exactly as fractions, so no float rounding moves an example.
+pub fn split_of_unit(unit: u64, eval: Ratio, validation: Ratio) -> Split {
+    if unit_is_below(unit, eval) {
+        Split::Eval
+    } else if unit_is_below(unit, eval.plus(validation)) {
+        Split::Validation
+    } else {
+        Split::Train
+    }
+}
+
+/// `unit / 2^64 < r`, exactly: the first 64 bits of r's binary expansion, then whether
+/// anything is left over.
+fn unit_is_below(unit: u64, r: Ratio) -> bool {
+    let mut threshold: u64 = 0;
+    let mut rest = r.num;
+    for _ in 0..64 {
+        rest *= 2;
+        threshold <<= 1;
+        if rest >= r.den {
+            rest -= r.den;
+            threshold |= 1;
+        }
+    }
+    unit < threshold || (unit == threshold && rest > 0)
+}
+
+/// Assign whole groups to splits. `sizes[g]` is group g's example count, groups in
+/// their order of first appearance. The groups are shuffled with the seed, then each
+/// goes where it brings the splits' counts closest to their targets: to the split whose
+/// distance from its target shrinks the most (or grows the least), the one furthest
+/// below its target on a tie, then train. Each split lands as close to its share as
+/// whole groups allow, greedily.
+pub fn assign_groups(sizes: &[u64], targets: SplitSizes, seed: u64) -> Vec<Split> {
+    let mut order: Vec<u32> = (0..sizes.len() as u32).collect();
+    // Stream 4: independent of the example shuffle (stream 0) and the per-split ones.
+    shuffle_stream(&mut order, seed, 4);
+    let mut out = vec![Split::Train; sizes.len()];
+    let mut got = [0u64; 3];
+    let want = [targets.train, targets.validation, targets.eval];
+    const SPLITS: [Split; 3] = [Split::Train, Split::Validation, Split::Eval];
+    for g in order {
+        let n = sizes[g as usize] as i128;
+        let mut best: Option<(i128, i128, usize)> = None;
+        for s in 0..3 {
+            let deficit = want[s] as i128 - got[s] as i128;
+            let change = (deficit - n).abs() - deficit.abs();
+            let better = match best {
+                None => true,
+                Some((c, d, _)) => change < c || (change == c && deficit > d),
+            };
+            if better {
+                best = Some((change, deficit, s));
+            }
+        }
+        let s = best.map_or(0, |(_, _, s)| s);
+        got[s] += n as u64;
+        out[g as usize] = SPLITS[s];
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,7 +334,72 @@ mod tests {
         assert_ne!(a, (0..20).collect::<Vec<_>>());
     }
 
+    #[test]
+    fn hash_units_compare_exactly_with_the_ratio() {
+        // 0.5 · 2^64 is exactly 1 << 63.
+        assert_eq!(
+            split_of_unit((1 << 63) - 1, r("0.5"), Ratio::ZERO),
+            Split::Eval
+        );
+        assert_eq!(split_of_unit(1 << 63, r("0.5"), Ratio::ZERO), Split::Train);
+        assert_eq!(
+            split_of_unit(1 << 63, r("0.2"), r("0.4")),
+            Split::Validation
+        );
+        assert_eq!(split_of_unit(0, Ratio::ZERO, Ratio::ZERO), Split::Train);
+        assert_eq!(split_of_unit(u64::MAX, r("0.9"), r("0.09")), Split::Train);
+        // 0.1 · 2^64 = 1844674407370955161.6: the floor is below, the next is not.
+        assert_eq!(
+            split_of_unit(1844674407370955161, r("0.1"), Ratio::ZERO),
+            Split::Eval
+        );
+        assert_eq!(
+            split_of_unit(1844674407370955162, r("0.1"), Ratio::ZERO),
+            Split::Train
+        );
+    }
+
+    #[test]
+    fn whole_groups_land_near_the_targets() {
+        let sizes = vec![1u64; 100];
+        let targets = split_sizes(100, r("0.2"), r("0.1"));
+        let got = assign_groups(&sizes, targets, 7);
+        let count = |s: Split| got.iter().filter(|&&x| x == s).count() as u64;
+        assert_eq!(
+            (
+                count(Split::Train),
+                count(Split::Validation),
+                count(Split::Eval)
+            ),
+            (70, 10, 20)
+        );
+        // One group larger than eval's share stays whole, in train.
+        let got = assign_groups(&[90, 5, 5], split_sizes(100, r("0.2"), Ratio::ZERO), 1);
+        assert_eq!(got[0], Split::Train);
+        assert_eq!(got[1..], [Split::Eval, Split::Eval]);
+    }
+
     proptest! {
+        #[test]
+        fn groups_are_assigned_whole_and_near_their_share(
+            sizes in prop::collection::vec(1u64..20, 1..200),
+            seed in any::<u64>(),
+        ) {
+            let n: u64 = sizes.iter().sum();
+            let targets = split_sizes(n, r("0.2"), r("0.1"));
+            let got = assign_groups(&sizes, targets, seed);
+            let mut counts = [0u64; 3];
+            for (g, s) in got.iter().enumerate() {
+                counts[*s as usize] += sizes[g];
+            }
+            prop_assert_eq!(counts.iter().sum::<u64>(), n);
+            let largest = *sizes.iter().max().unwrap();
+            let want = [targets.train, targets.validation, targets.eval];
+            for s in 0..3 {
+                prop_assert!(counts[s].abs_diff(want[s]) <= largest, "{:?} vs {:?}", counts, want);
+            }
+        }
+
         #[test]
         fn splits_partition_every_n(
             n in 0u64..5000,

@@ -22,6 +22,8 @@ pub struct ExportResult {
     pub format: String,
     /// Which rule chose the format.
     pub format_reason: String,
+    /// Which rule chose the objective.
+    pub objective_reason: String,
     pub output: String,
     /// Every file written, as paths under the output directory as given.
     pub files: Vec<String>,
@@ -71,6 +73,51 @@ pub struct Stats {
     /// Whether a pre-split input kept its own train/eval split.
     pub kept_input_split: bool,
     pub input_shape: Option<crate::input::Shape>,
+    /// `sft`, `dpo`, `kto` or `reward`.
+    pub objective: String,
+    /// Valid examples left out by --min-reward.
+    pub filtered_examples: u64,
+    /// The --min-reward threshold, when given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_reward: Option<String>,
+    /// How the examples became pairs (dpo, reward).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pairs: Option<PairStats>,
+    /// How the examples were labelled (kto).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kto: Option<KtoStats>,
+}
+
+/// The pairing step's accounting: pairs per split, and every example of the selected
+/// splits either in a pair or unpaired with its reason.
+#[derive(Debug, Clone, Serialize, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct PairStats {
+    pub pair_by: String,
+    pub mode: String,
+    pub min_margin: String,
+    pub max_per_group: u64,
+    /// Pairs formed per split (before a format's limits).
+    pub train: u64,
+    pub validation: u64,
+    pub eval: u64,
+    /// Examples in at least one pair.
+    pub used_examples: u64,
+    pub unpaired_examples: u64,
+    pub unpaired: crate::pair::Unpaired,
+}
+
+/// KTO's labels over the selected splits.
+#[derive(Debug, Clone, Serialize, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct KtoStats {
+    pub threshold: String,
+    pub desirable: u64,
+    pub undesirable: u64,
+    /// Examples whose reward equals the threshold, left out.
+    pub at_threshold: u64,
+    /// The weights TRL's KTO docs recommend for the training split's balance.
+    pub weights: Option<crate::pair::KtoWeights>,
 }
 
 #[derive(Debug, Clone, Serialize, Default, PartialEq)]
@@ -82,6 +129,19 @@ pub struct FormatStats {
     pub eval_examples: u64,
     pub validation_examples: u64,
     pub over_limit_examples: u64,
+}
+
+impl Stats {
+    /// The examples the accounting line counts as written: for pairs and labels, the
+    /// examples that reached the objective step (each in a pair, unpaired with a reason,
+    /// or at the KTO threshold), since a row is not an example there.
+    pub fn accounted_examples(&self) -> u64 {
+        match (&self.pairs, &self.kto) {
+            (Some(p), _) => p.used_examples + p.unpaired_examples,
+            (None, Some(k)) => k.desirable + k.undesirable + k.at_threshold,
+            (None, None) => self.total_examples,
+        }
+    }
 }
 
 impl ExportResult {
@@ -110,9 +170,14 @@ impl ExportResult {
             if is_validation {
                 writeln!(out, "rlx: {} is valid", self.output)?;
             } else {
+                let unit = match (&s.pairs, &s.kto) {
+                    (Some(_), _) => "pair(s)",
+                    (None, Some(_)) => "labelled example(s)",
+                    (None, None) => "example(s)",
+                };
                 writeln!(
                     out,
-                    "rlx: {verb} {} example(s) to {}",
+                    "rlx: {verb} {} {unit} to {}",
                     s.total_examples, self.output
                 )?;
             }
@@ -143,22 +208,87 @@ impl ExportResult {
             } else {
                 format!("split ratio {}", s.split_ratio)
             };
+            let unit = if s.pairs.is_some() { "pair" } else { "example" };
             writeln!(
                 out,
-                "  splits:   train {}, validation {}, eval {} ({how})",
+                "  splits:   train {}, validation {}, eval {} {unit}s ({how})",
                 s.train_examples, s.validation_examples, s.eval_examples
             )?;
+            if !s.objective.is_empty() && s.objective != "sft" || s.min_reward.is_some() {
+                let filter = match &s.min_reward {
+                    Some(r) => format!(", reward >= {r} ({} left out)", s.filtered_examples),
+                    None => String::new(),
+                };
+                writeln!(
+                    out,
+                    "  objective: {} ({}){filter}",
+                    s.objective, self.objective_reason
+                )?;
+            }
+            if let Some(p) = &s.pairs {
+                let u = &p.unpaired;
+                writeln!(
+                    out,
+                    "  pairs:    {} examples in pairs; unpaired {} (no group key {}, alone in group {}, no different action {}, within the margin {}, not selected {})",
+                    p.used_examples,
+                    p.unpaired_examples,
+                    u.no_group_key,
+                    u.alone_in_group,
+                    u.no_different_action,
+                    u.below_margin,
+                    u.not_selected
+                )?;
+                writeln!(
+                    out,
+                    "            --pair-by {}, --pairs {}, margin above {}",
+                    p.pair_by, p.mode, p.min_margin
+                )?;
+            }
+            if let Some(k) = &s.kto {
+                writeln!(
+                    out,
+                    "  labels:   {} desirable, {} undesirable, {} at the threshold {} left out",
+                    k.desirable, k.undesirable, k.at_threshold, k.threshold
+                )?;
+                if let Some(w) = &k.weights {
+                    writeln!(
+                        out,
+                        "            KTOConfig(desirable_weight={}, undesirable_weight={}); {} may lie in [{}, {}]",
+                        w.desirable_weight, w.undesirable_weight, w.weighted, w.range[0], w.range[1]
+                    )?;
+                }
+            }
         }
-        writeln!(
-            out,
-            "  accounting: {} in = {} {} + {} rejected + {} over a format limit + {} not selected (--max-examples)",
+        let is_rows = s.pairs.is_some() || s.kto.is_some();
+        let mut accounting = format!(
+            "  accounting: {} in = {} {}",
             s.input_examples,
-            s.total_examples,
-            if is_validation { "valid" } else { "written" },
-            s.rejected_examples,
-            s.over_limit_examples,
+            s.accounted_examples(),
+            match (is_validation, is_rows) {
+                (true, _) => "valid",
+                (false, true) => "selected",
+                (false, false) => "written",
+            }
+        );
+        accounting.push_str(&format!(" + {} rejected", s.rejected_examples));
+        if !is_rows {
+            accounting.push_str(&format!(" + {} over a format limit", s.over_limit_examples));
+        }
+        accounting.push_str(&format!(
+            " + {} not selected (--max-examples)",
             s.unselected_examples
-        )?;
+        ));
+        if s.filtered_examples > 0 {
+            accounting.push_str(&format!(" + {} below --min-reward", s.filtered_examples));
+        }
+        writeln!(out, "{accounting}")?;
+        if is_rows && s.over_limit_examples > 0 {
+            writeln!(
+                out,
+                "  rows:     {} left out over a format limit",
+                s.over_limit_examples
+            )?;
+        }
         if self.formats.len() > 1 {
             for f in &self.formats {
                 writeln!(

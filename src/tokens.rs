@@ -41,6 +41,8 @@ pub struct Model {
     pub name: &'static str,
     pub encoding: Encoding,
     pub limit: u64,
+    /// OpenAI lists it for preference fine-tuning (FORMATS.md §1.7).
+    pub supports_dpo: bool,
 }
 
 impl fmt::Display for Model {
@@ -55,48 +57,70 @@ pub const MODELS: &[Model] = &[
         name: "gpt-4o-mini-2024-07-18",
         encoding: Encoding::O200kBase,
         limit: 65_536,
+        supports_dpo: false,
     },
     Model {
         name: "gpt-4o-2024-08-06",
         encoding: Encoding::O200kBase,
         limit: 65_536,
+        supports_dpo: true,
     },
     Model {
         name: "gpt-4.1-2025-04-14",
         encoding: Encoding::O200kBase,
         limit: 65_536,
+        supports_dpo: true,
     },
     Model {
         name: "gpt-4.1-mini-2025-04-14",
         encoding: Encoding::O200kBase,
         limit: 65_536,
+        supports_dpo: true,
     },
     Model {
         name: "gpt-4.1-nano-2025-04-14",
         encoding: Encoding::O200kBase,
         limit: 32_768,
+        supports_dpo: true,
     },
     Model {
         name: "o4-mini-2025-04-16",
         encoding: Encoding::O200kBase,
         limit: 65_536,
+        supports_dpo: false,
     },
     Model {
         name: "gpt-3.5-turbo-0125",
         encoding: Encoding::Cl100kBase,
         limit: 16_385,
+        supports_dpo: false,
     },
     Model {
         name: "gpt-3.5-turbo-1106",
         encoding: Encoding::Cl100kBase,
         limit: 16_385,
+        supports_dpo: false,
     },
     Model {
         name: "gpt-3.5-turbo-0613",
         encoding: Encoding::Cl100kBase,
         limit: 4_096,
+        supports_dpo: false,
     },
 ];
+
+/// The model `--objective dpo` counts tokens for when no --model is given: OpenAI lists
+/// the gpt-4.1 family for DPO (FORMATS.md §1.7).
+pub const DEFAULT_DPO_MODEL: &str = "gpt-4.1-mini-2025-04-14";
+
+/// The models OpenAI takes preference fine-tuning jobs for.
+pub fn dpo_models() -> Vec<&'static str> {
+    MODELS
+        .iter()
+        .filter(|m| m.supports_dpo)
+        .map(|m| m.name)
+        .collect()
+}
 
 /// Names without a date, resolved to the snapshot OpenAI's alias pointed to for
 /// fine-tuning (FORMATS.md §1.5).

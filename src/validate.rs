@@ -64,6 +64,12 @@ pub enum Warning {
     },
     /// Keys of a dataset object that rlx does not read.
     IgnoredKeys { keys: Vec<String> },
+    /// An SFT export whose training split imitates decisions with a negative reward.
+    NegativeRewardsInSft { formats: String, count: u64 },
+    /// Fewer training pairs than the original dpo-trainer required.
+    FewTrainingPairs { count: u64, minimum: u64 },
+    /// KTO's training split holds only one of the two labels.
+    OneKtoLabel { desirable: u64, undesirable: u64 },
     /// An action value outside the policy's documented set.
     UnknownActionValue {
         key: &'static str,
@@ -88,6 +94,9 @@ impl Warning {
             Warning::IgnoredKeys { .. } => "ignoredKeys",
             Warning::LongCsvCells { .. } => "longCsvCells",
             Warning::UnknownActionValue { .. } => "unknownActionValue",
+            Warning::NegativeRewardsInSft { .. } => "negativeRewardsInSft",
+            Warning::FewTrainingPairs { .. } => "fewTrainingPairs",
+            Warning::OneKtoLabel { .. } => "oneKtoLabel",
         }
     }
 }
@@ -148,6 +157,18 @@ impl fmt::Display for Warning {
                     .map(|k| format!("\"{k}\""))
                     .collect::<Vec<_>>()
                     .join(", ")
+            ),
+            Warning::NegativeRewardsInSft { formats, count } => write!(
+                f,
+                "{formats}: {count} training example(s) have a negative reward, and supervised fine-tuning teaches the model to repeat them; --min-reward 0 leaves them out (or train on the reward with --objective dpo or kto)"
+            ),
+            Warning::FewTrainingPairs { count, minimum } => write!(
+                f,
+                "{count} training pair(s); the original dpo-trainer refused fewer than {minimum} (widen the groups with --pair-by, lower --min-margin, or use --pairs all)"
+            ),
+            Warning::OneKtoLabel { desirable, undesirable } => write!(
+                f,
+                "the training split has {desirable} desirable and {undesirable} undesirable example(s); KTO needs both (move --kto-threshold)"
             ),
             Warning::UnknownActionValue { key, value, count, first } => write!(
                 f,

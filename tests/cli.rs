@@ -59,7 +59,7 @@ fn top_level_help_lists_every_command() {
 fn export_help_names_every_flag_and_its_default() {
     let (text, blocks) = option_blocks(&["export"]);
     // (flag, what its help must say: defaults and possible values)
-    let flags: [(&str, &[&str]); 18] = [
+    let flags: [(&str, &[&str]); 27] = [
         ("--output", &["-o, --output <OUTPUT>"]),
         (
             "--format",
@@ -78,7 +78,19 @@ fn export_help_names_every_flag_and_its_default() {
         ("--compress", &[]),
         ("--force", &[]),
         ("--skip-invalid", &["rejected.jsonl"]),
-        ("--model", &["[default: gpt-4o-mini-2024-07-18]"]),
+        (
+            "--model",
+            &["[default: gpt-4o-mini-2024-07-18; with --objective dpo gpt-4.1-mini-2025-04-14]"],
+        ),
+        ("--objective", &["sft", "dpo", "kto", "reward"]),
+        ("--min-reward", &["filteredExamples"]),
+        ("--trl-style", &["[default: conversational]"]),
+        ("--kto-threshold", &["[default: 0]"]),
+        ("--pair-by", &["[default: original]"]),
+        ("--pairs", &["[default: best-worst]"]),
+        ("--max-pairs-per-group", &["[default: 8]"]),
+        ("--min-margin", &["[default: 0.1]"]),
+        ("--no-margin", &[]),
         (
             "--anthropic-style",
             &["legacy", "bedrock", "[default: legacy]"],

@@ -35,6 +35,34 @@ fn python() -> &'static PathBuf {
     })
 }
 
+/// The python of the TRL venv (torch, transformers, trl), kept outside the clone by
+/// `tests/consumers/setup-trl-venv.sh` so that only a new machine installs it.
+pub(crate) fn trl_python() -> &'static PathBuf {
+    static PY: OnceLock<PathBuf> = OnceLock::new();
+    PY.get_or_init(|| {
+        let script = repo().join("tests/consumers/setup-trl-venv.sh");
+        let out = Command::new("bash")
+            .arg(&script)
+            .current_dir(repo())
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run bash {}: {e}", script.display()));
+        assert!(
+            out.status.success(),
+            "bash {} failed ({}): the TRL consumer checks cannot run\n{}",
+            script.display(),
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let py = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        let py = PathBuf::from(py.lines().last().unwrap_or_default());
+        assert!(
+            py.is_file(),
+            "setup-trl-venv.sh printed {py:?}, which is not a file"
+        );
+        py
+    })
+}
+
 /// Run the consumer check on `dir`; its rejection fails the test with its stderr.
 #[track_caller]
 pub(crate) fn check(format: &str, dir: &std::path::Path, extra: &[&str], what: &str) {

@@ -232,7 +232,7 @@ fn same_seed_gives_byte_identical_files_in_every_format() {
         a.keys().filter_map(|k| k.split('/').next()).collect();
     assert_eq!(
         formats.into_iter().collect::<Vec<_>>(),
-        ["anthropic", "csv", "huggingface", "jsonl", "openai"],
+        ["anthropic", "csv", "huggingface", "jsonl", "openai", "trl"],
         "--format all writes one directory per format"
     );
     assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());

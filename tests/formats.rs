@@ -78,8 +78,9 @@ fn format_is_inferred_from_the_output_name_and_the_reason_is_given() {
 
 #[test]
 fn each_format_writes_its_file_set() {
-    let sets: [(&str, &[&str]); 5] = [
+    let sets: [(&str, &[&str]); 6] = [
         ("jsonl", &["README.md", "eval.jsonl", "train.jsonl"]),
+        ("trl", &["README.md", "eval.jsonl", "train.jsonl"]),
         (
             "huggingface",
             &[
@@ -163,7 +164,7 @@ fn each_format_writes_its_file_set() {
         .collect();
     assert_eq!(
         formats,
-        ["huggingface", "openai", "anthropic", "csv", "jsonl"]
+        ["huggingface", "openai", "anthropic", "csv", "jsonl", "trl"]
     );
 }
 
@@ -193,6 +194,7 @@ fn compress_gzips_data_files_and_leaves_documents_plain() {
         "anthropic/dataset_info.json",
         "csv/data_dictionary.md",
         "csv/analysis_template.py",
+        "trl/README.md",
     ];
     let tree = read_tree(&wd.path("out"));
     for doc in plain_docs {
@@ -206,7 +208,7 @@ fn compress_gzips_data_files_and_leaves_documents_plain() {
         .keys()
         .filter(|k| !plain_docs.contains(&k.as_str()))
         .collect();
-    assert_eq!(data.len(), 16, "data files: {data:?}");
+    assert_eq!(data.len(), 19, "data files: {data:?}");
     for name in data {
         assert!(name.ends_with(".gz"), "{name} is a data file but not .gz");
         let text = String::from_utf8(gunzip(&tree[name]))

@@ -10,5 +10,6 @@ mod consumers;
 mod export;
 mod formats;
 mod golden;
+mod objectives;
 mod regression;
 mod validate_cmd;

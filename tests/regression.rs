@@ -64,7 +64,8 @@ fn issue_3_format_all_reports_each_subdirectory() {
             "out/openai",
             "out/anthropic",
             "out/csv",
-            "out/jsonl"
+            "out/jsonl",
+            "out/trl"
         ]
     );
 }

@@ -165,7 +165,7 @@ fn feature_json(f: &Feature) -> Value {
 }
 
 /// A YAML double-quoted scalar (JSON string syntax is valid YAML).
-fn yaml_str(s: &str) -> String {
+pub fn yaml_str(s: &str) -> String {
     Value::String(s.to_string()).to_string()
 }
 
@@ -213,7 +213,7 @@ pub fn split_file(split: Split) -> String {
 }
 
 /// The split name `datasets` gives each file (eval is `test`, as the original wrote).
-fn hf_split_name(split: Split) -> &'static str {
+pub fn hf_split_name(split: Split) -> &'static str {
     match split {
         Split::Train => "train",
         Split::Validation => "validation",

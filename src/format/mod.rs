@@ -12,7 +12,9 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use self::anthropic::AnthropicStyle;
+use self::trl::TrlStyle;
 use crate::example::{Policy, Split};
+use crate::objective::{Objective, ObjectiveConfig};
 use crate::output::OutputDir;
 pub use crate::scan::Form;
 use crate::schema::Schema;
@@ -26,6 +28,8 @@ pub mod csv;
 pub mod huggingface;
 pub mod jsonl;
 pub mod openai;
+pub mod openai_preference;
+pub mod trl;
 
 /// Render the stream's examples, a batch per job on every thread, and hand each
 /// rendering in order to `write` on this thread. `write` gets each item, its text and
@@ -145,6 +149,10 @@ pub struct WriterConfig {
     /// The input dataset object's `stats`, if any (its dateRange is reported).
     pub input_stats: Option<Value>,
     pub threads: usize,
+    /// The objective, and what turns rewards into its rows. For dpo and reward the
+    /// examples arrive in twos: chosen, then rejected.
+    pub objective: ObjectiveConfig,
+    pub trl_style: TrlStyle,
 }
 
 /// A format's row in `TABLE`: everything the rest of rlx knows about it. A format is
@@ -162,6 +170,8 @@ pub struct FormatSpec {
     pub needs_prompts: bool,
     /// Needs the union schema before writing.
     pub needs_schema: bool,
+    /// The objectives it writes (`--objective`); every format writes sft.
+    pub objectives: &'static [Objective],
     /// What `rlx validate --format` runs over every valid example besides the checks
     /// every format shares: the examples this format would leave out.
     pub validate: Option<ExampleCheck>,
@@ -199,6 +209,7 @@ pub const TABLE: &[FormatSpec] = &[
         endings: &[],
         needs_prompts: false,
         needs_schema: true,
+        objectives: &[Objective::Sft],
         validate: None,
         new: huggingface::new,
     },
@@ -209,6 +220,7 @@ pub const TABLE: &[FormatSpec] = &[
         endings: &[],
         needs_prompts: true,
         needs_schema: false,
+        objectives: &[Objective::Sft, Objective::Dpo],
         validate: Some(ExampleCheck {
             label: "tokens",
             run: openai::over_limit,
@@ -222,6 +234,7 @@ pub const TABLE: &[FormatSpec] = &[
         endings: &[],
         needs_prompts: true,
         needs_schema: false,
+        objectives: &[Objective::Sft],
         validate: None,
         new: anthropic::new,
     },
@@ -232,6 +245,7 @@ pub const TABLE: &[FormatSpec] = &[
         endings: &[".csv"],
         needs_prompts: false,
         needs_schema: true,
+        objectives: &[Objective::Sft],
         validate: None,
         new: csv::new,
     },
@@ -242,10 +256,33 @@ pub const TABLE: &[FormatSpec] = &[
         endings: &[".jsonl", ".ndjson"],
         needs_prompts: false,
         needs_schema: false,
+        objectives: &[Objective::Sft],
         validate: None,
         new: jsonl::new,
     },
+    FormatSpec {
+        name: "trl",
+        about: "Hugging Face TRL datasets: SFT, DPO, KTO and reward-model rows (--objective)",
+        words: &["trl"],
+        endings: &[],
+        needs_prompts: true,
+        needs_schema: false,
+        objectives: &Objective::ALL,
+        validate: None,
+        new: trl::new,
+    },
 ];
+
+/// The formats that write `objective`, for `--format all` and for messages.
+pub fn formats_for(objective: Objective) -> Vec<&'static FormatSpec> {
+    TABLE
+        .iter()
+        .filter(|s| s.objectives.contains(&objective))
+        .collect()
+}
+
+/// The format an objective word in the output name chooses when no format word does.
+const OBJECTIVE_FORMAT: &str = "trl";
 
 /// The format written when neither `--format` nor the output name chooses one.
 const DEFAULT_FORMAT: &str = "jsonl";
@@ -321,6 +358,8 @@ pub enum FormatReason {
     Flag,
     Ending(&'static str),
     Word(&'static str),
+    /// An objective word (`dpo`, `kto`, `sft`, `reward`) and no format word: trl.
+    ObjectiveWord(&'static str),
     Default,
 }
 
@@ -330,6 +369,10 @@ impl fmt::Display for FormatReason {
             FormatReason::Flag => f.write_str("--format"),
             FormatReason::Ending(e) => write!(f, "the output name ends with {e}"),
             FormatReason::Word(w) => write!(f, "the output name contains the word \"{w}\""),
+            FormatReason::ObjectiveWord(w) => write!(
+                f,
+                "the output name contains the objective word \"{w}\" and no format word"
+            ),
             FormatReason::Default => {
                 f.write_str("the default: no --format and no format word in the output name")
             }
@@ -359,8 +402,24 @@ pub fn infer_format(output: &Path) -> (&'static FormatSpec, FormatReason) {
             return (spec, FormatReason::Word(w));
         }
     }
+    if let Some((objective, _)) = infer_objective(output) {
+        let trl = find_format(OBJECTIVE_FORMAT).expect("the objective format has a row in TABLE");
+        return (trl, FormatReason::ObjectiveWord(objective.name()));
+    }
     let default = find_format(DEFAULT_FORMAT).expect("the default format has a row in TABLE");
     (default, FormatReason::Default)
+}
+
+/// The objective a whole word of the output directory's own name chooses (`dpo`,
+/// `kto`, `sft`, `reward`), with that word.
+pub fn infer_objective(output: &Path) -> Option<(Objective, &'static str)> {
+    let name = output
+        .file_name()
+        .map(|n| n.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    name.split(|c: char| !c.is_ascii_alphanumeric())
+        .find_map(Objective::from_word)
+        .map(|o| (o, o.name()))
 }
 
 #[cfg(test)]
@@ -468,6 +527,6 @@ mod tests {
         );
         assert_eq!(parse_format_choice("all"), Ok(FormatChoice::All));
         let e = parse_format_choice("parquet").unwrap_err();
-        assert!(e.contains("huggingface, openai, anthropic, csv, jsonl, all"));
+        assert!(e.contains("huggingface, openai, anthropic, csv, jsonl, trl, all"));
     }
 }

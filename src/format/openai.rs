@@ -9,10 +9,12 @@ use std::io::Write;
 use anyhow::Context;
 use serde::Serialize;
 
+use super::openai_preference as preference;
 use super::{ExampleStream, FormatWriter, Item, SplitOutcome, WriterConfig};
 use crate::example::{Policy, Split};
 use crate::input::Location;
 use crate::json::ExampleText;
+use crate::objective::Objective;
 use crate::output::OutputDir;
 use crate::prompt::{self, StateText};
 use crate::summary::ExportResult;
@@ -61,6 +63,16 @@ pub struct ChatCounter {
 }
 
 impl ChatCounter {
+    /// The tokens every example of the policy has: system prompt, roles, framing.
+    pub fn fixed(&self) -> u64 {
+        self.fixed
+    }
+
+    /// The tokens of one text, exactly.
+    pub fn count(&mut self, text: &str) -> u64 {
+        self.counter.count(text)
+    }
+
     pub fn new(model: Model, policy: Policy) -> ChatCounter {
         let mut counter = TokenCounter::new(model.encoding);
         let fixed = counter.count_messages(&[
@@ -177,6 +189,22 @@ impl FormatWriter for OpenAi {
         }
         let mut file = out.create_data(&format!("{}.jsonl", split.name()))?;
         let mut outcome = SplitOutcome::default();
+        if self.config.objective.objective == Objective::Dpo {
+            let written = preference::write_pairs(
+                examples,
+                &mut self.counters,
+                policy,
+                model,
+                &mut file,
+                &mut outcome,
+                &mut self.train_tokens,
+                split,
+            )?;
+            self.dropped += outcome.dropped.len() as u64;
+            self.split_tokens[split_slot(split)] += written.tokens;
+            outcome.finish_file(file, "openai", split)?;
+            return Ok(outcome);
+        }
         let (dropped, split_tokens, train_tokens) = (
             &mut self.dropped,
             &mut self.split_tokens,
@@ -227,9 +255,10 @@ impl FormatWriter for OpenAi {
         let mut sorted = self.train_tokens.clone();
         sorted.sort_unstable();
         let model = self.config.model;
-        let metadata = serde_json::json!({
+        let is_dpo = self.config.objective.objective == Objective::Dpo;
+        let mut metadata = serde_json::json!({
             "purpose": "fine-tune",
-            "format": "openai-chat-jsonl",
+            "format": if is_dpo { "openai-preference-jsonl" } else { "openai-chat-jsonl" },
             "policy": self.config.policy,
             "examples": s.total_examples,
             "splits": {
@@ -251,14 +280,43 @@ impl FormatWriter for OpenAi {
             "seed": s.seed,
             "created_at": s.exported_at,
         });
+        if is_dpo {
+            // Per pair: the input and the preferred output, plus the input and the other.
+            metadata["tokenCounting"] = "per pair, both sides (input + one output), each as tiktoken encode_ordinary with the cookbook framing".into();
+            metadata["method"] = serde_json::json!({
+                "type": "dpo",
+                "dpo": {"hyperparameters": {"beta": preference::BETA}},
+            });
+            metadata["pairs"] = serde_json::to_value(&s.pairs)?;
+        }
         let mut text = serde_json::to_string_pretty(&metadata)?;
         text.push('\n');
         out.write_doc("metadata.json", &text)?;
-        out.write_doc(
-            "USAGE.md",
-            &usage(result, out, model, self.dropped, &sorted),
-        )?;
+        let usage_text = if is_dpo {
+            let eval = eval_file(result, out);
+            preference::usage(
+                result,
+                &out.data_name("train.jsonl"),
+                eval.as_deref(),
+                model,
+            )
+        } else {
+            usage(result, out, model, self.dropped, &sorted)
+        };
+        out.write_doc("USAGE.md", &usage_text)?;
         Ok(warnings)
+    }
+}
+
+/// The file a job validates on: eval, else validation, if written.
+fn eval_file(result: &ExportResult, out: &OutputDir) -> Option<String> {
+    let s = &result.stats;
+    if s.eval_examples > 0 {
+        Some(out.data_name("eval.jsonl"))
+    } else if s.validation_examples > 0 {
+        Some(out.data_name("validation.jsonl"))
+    } else {
+        None
     }
 }
 
@@ -292,13 +350,7 @@ fn usage(
 ) -> String {
     let s = &result.stats;
     let train = out.data_name("train.jsonl");
-    let eval = if s.eval_examples > 0 {
-        Some(out.data_name("eval.jsonl"))
-    } else if s.validation_examples > 0 {
-        Some(out.data_name("validation.jsonl"))
-    } else {
-        None
-    };
+    let eval = eval_file(result, out);
     let total_tokens: u64 = sorted.iter().map(|&t| t as u64).sum();
     let mut text = format!(
         "# OpenAI fine-tuning dataset: {policy} policy\n\n\

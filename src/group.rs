@@ -1,0 +1,270 @@
+//! Group keys, hashed while the scan reads each example: `--pair-by` (the original
+//! dpo-trainer's per-policy key, the whole state, or dotted paths) and the action
+//! fingerprints that keep identical actions apart. Only 64-bit hashes leave this room;
+//! no key is kept as text, so a million examples cost a few megabytes.
+//!
+//! The hashes decide who is grouped with whom, never the order of anything written.
+
+use std::hash::Hasher;
+use std::str::FromStr;
+
+use crate::example::Policy;
+use crate::json::{items_of, minified, string_of, ExampleText, Raw, RawMap};
+
+/// A dotted path into an example: its first segment names a part of the example
+/// (`state`, `action`, `reward`, `nextState`, `metadata` or another top-level key), the
+/// rest descend into objects (or arrays, by index).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyPath(Vec<String>);
+
+impl KeyPath {
+    pub fn segments(&self) -> &[String] {
+        &self.0
+    }
+
+    /// The value at the path, if the example has one (a JSON null counts as a value).
+    pub fn find<'a>(&self, example: &ExampleText<'a>) -> Option<Raw<'a>> {
+        let (first, rest) = self.0.split_first()?;
+        let mut at = match first.as_str() {
+            "state" => example.state,
+            "action" => example.action,
+            "reward" => example.reward,
+            "nextState" => example.next_state?,
+            "metadata" => example.metadata?,
+            other => example.extra.iter().rev().find(|(k, _)| k == other)?.1,
+        };
+        for segment in rest {
+            at = match at.get().as_bytes().first() {
+                Some(b'{') => RawMap::parse(at).ok()?.get(segment)?,
+                Some(b'[') => {
+                    let i: usize = segment.parse().ok()?;
+                    *items_of(at).ok()?.get(i)?
+                }
+                _ => return None,
+            };
+        }
+        Some(at)
+    }
+}
+
+impl FromStr for KeyPath {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<KeyPath, String> {
+        let segments: Vec<String> = s.trim().split('.').map(str::to_string).collect();
+        if segments.iter().any(|p| p.is_empty()) {
+            return Err(format!(
+                "\"{s}\" is not a dotted path; expected keys joined by dots, such as metadata.sessionId"
+            ));
+        }
+        Ok(KeyPath(segments))
+    }
+}
+
+impl std::fmt::Display for KeyPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.join("."))
+    }
+}
+
+/// `--pair-by`: what makes two examples comparable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PairBy {
+    /// The original dpo-trainer's key per policy, bucketing included.
+    Original,
+    /// The whole state, compared as minified JSON text.
+    State,
+    /// Dotted paths, compared by exact value (minified JSON text).
+    Paths(Vec<KeyPath>),
+}
+
+impl FromStr for PairBy {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<PairBy, String> {
+        match s.trim() {
+            "original" => Ok(PairBy::Original),
+            "state" => Ok(PairBy::State),
+            list => Ok(PairBy::Paths(
+                list.split(',')
+                    .map(KeyPath::from_str)
+                    .collect::<Result<_, _>>()?,
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for PairBy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PairBy::Original => f.write_str("original"),
+            PairBy::State => f.write_str("state"),
+            PairBy::Paths(p) => {
+                let names: Vec<String> = p.iter().map(|p| p.to_string()).collect();
+                f.write_str(&names.join(","))
+            }
+        }
+    }
+}
+
+/// A 64-bit hash of byte strings, each length-prefixed so `["ab","c"]` and `["a","bc"]`
+/// differ. Stable across runs and machines.
+pub fn hash_parts<'p>(parts: impl IntoIterator<Item = &'p [u8]>) -> u64 {
+    let mut h = rustc_hash::FxHasher::default();
+    for p in parts {
+        h.write_usize(p.len());
+        h.write(p);
+    }
+    // FxHasher's last step mixes weakly; a final avalanche spreads the bits.
+    let mut x = h.finish();
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    x ^= x >> 33;
+    x
+}
+
+/// The fingerprint of a value as minified text: equal text, equal fingerprint.
+pub fn fingerprint(raw: Raw, is_compact: bool) -> u64 {
+    if is_compact {
+        hash_parts([raw.get().as_bytes()])
+    } else {
+        hash_parts([minified(raw).as_bytes()])
+    }
+}
+
+/// The group key's hash, or `None` when the example lacks a part of it.
+pub fn pair_key(
+    by: &PairBy,
+    policy: Policy,
+    example: &ExampleText,
+    is_compact: bool,
+) -> Option<u64> {
+    match by {
+        PairBy::State => Some(fingerprint(example.state, is_compact)),
+        PairBy::Paths(paths) => {
+            let values: Vec<String> = paths
+                .iter()
+                .map(|p| p.find(example).map(minified))
+                .collect::<Option<_>>()?;
+            Some(hash_parts(values.iter().map(|v| v.as_bytes())))
+        }
+        PairBy::Original => {
+            let key = original_key(policy, example)?;
+            Some(hash_parts([key.as_bytes()]))
+        }
+    }
+}
+
+/// The key `training/dpo-trainer.ts` grouped by (original-stack.md §1): fields joined
+/// with `|`, booleans as `1`/`0`, numbers by value, two of them bucketed.
+pub fn original_key(policy: Policy, example: &ExampleText) -> Option<String> {
+    let state = RawMap::parse(example.state).ok()?;
+    let group = |name: &str| -> Option<RawMap> { RawMap::parse(state.get(name)?).ok() };
+    let mut parts: Vec<String> = Vec::with_capacity(7);
+    match policy {
+        Policy::Extraction => {
+            let context = group("contextFeatures")?;
+            let memory = group("memoryState")?;
+            let content = group("contentFeatures")?;
+            parts.push(number_key(context.get("turnNumber")?)?);
+            parts.push(flag_key(context.get("hasError")?));
+            parts.push(flag_key(memory.get("similarEntryExists")?));
+            for f in ["hasDecision", "hasRule", "hasFact", "hasCommand"] {
+                parts.push(flag_key(content.get(f)?));
+            }
+        }
+        Policy::Retrieval => {
+            let query = group("queryFeatures")?;
+            parts.push(bucket_key(query.get("queryLength")?, |x| {
+                (x / 10.0).floor()
+            })?);
+            parts.push(flag_key(query.get("hasKeywords")?));
+            parts.push(text_key(query.get("semanticCategory")?));
+        }
+        Policy::Consolidation => {
+            let features = group("groupFeatures")?;
+            let scope = group("scopeStats")?;
+            parts.push(number_key(features.get("groupSize")?)?);
+            parts.push(bucket_key(features.get("avgSimilarity")?, |x| {
+                (x * 10.0).floor()
+            })?);
+            parts.push(text_key(scope.get("scopeType")?));
+        }
+    }
+    Some(parts.join("|"))
+}
+
+/// A number by its value, as JavaScript compares it (`3` and `3.0` are one key).
+fn number_key(raw: Raw) -> Option<String> {
+    bucket_key(raw, |x| x)
+}
+
+fn bucket_key(raw: Raw, bucket: impl Fn(f64) -> f64) -> Option<String> {
+    let x: f64 = raw.get().parse().ok()?;
+    let b = bucket(x);
+    // -0 and 0 print alike in JavaScript.
+    Some(if b == 0.0 { "0".into() } else { b.to_string() })
+}
+
+/// JavaScript truthiness of a flag, as the original's `x ? '1' : '0'`.
+fn flag_key(raw: Raw) -> String {
+    let truthy = !matches!(raw.get(), "false" | "null" | "0" | "\"\"" | "-0");
+    if truthy { "1" } else { "0" }.to_string()
+}
+
+fn text_key(raw: Raw) -> String {
+    string_of(raw)
+        .map(|s| s.into_owned())
+        .unwrap_or_else(|| minified(raw))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn example(src: &str) -> ExampleText<'_> {
+        match ExampleText::parse(src.as_bytes()) {
+            Ok(t) => t,
+            Err(_) => panic!("a valid example: {src}"),
+        }
+    }
+
+    #[test]
+    fn original_keys_bucket_as_the_dpo_trainer_did() {
+        let a = r#"{"state":{"queryFeatures":{"queryLength":42,"hasKeywords":true,"semanticCategory":"debugging"}},"action":{},"reward":1}"#;
+        let b = r#"{"state":{"queryFeatures":{"queryLength":49.0,"hasKeywords":true,"semanticCategory":"debugging"}},"action":{},"reward":1}"#;
+        let c = r#"{"state":{"queryFeatures":{"queryLength":50,"hasKeywords":true,"semanticCategory":"debugging"}},"action":{},"reward":1}"#;
+        let key = |s| original_key(Policy::Retrieval, &example(s)).unwrap();
+        assert_eq!(key(a), "4|1|debugging");
+        assert_eq!(key(a), key(b));
+        assert_ne!(key(a), key(c));
+        let d = r#"{"state":{"groupFeatures":{"groupSize":3,"avgSimilarity":0.87},"scopeStats":{"scopeType":"project"}},"action":{},"reward":1}"#;
+        assert_eq!(
+            original_key(Policy::Consolidation, &example(d)).unwrap(),
+            "3|8|project"
+        );
+    }
+
+    #[test]
+    fn paths_reach_into_parts_and_missing_paths_give_no_key() {
+        let with = r#"{"state":{"s":{"t":"x"}},"action":{"a":1},"reward":0,"metadata":{"sessionId":"s1"}}"#;
+        let other = r#"{"state":{"s":{"t":"x"}},"action":{"a":2},"reward":1,"metadata":{"sessionId": "s1"}}"#;
+        let without = r#"{"state":{"s":{"t":"x"}},"action":{"a":1},"reward":0}"#;
+        let by: PairBy = "state.s.t, metadata.sessionId".parse().unwrap();
+        let k = |s| pair_key(&by, Policy::Retrieval, &example(s), false);
+        assert!(k(with).is_some());
+        assert_eq!(k(with), k(other));
+        assert_eq!(k(without), None);
+        assert!("a..b".parse::<PairBy>().is_err());
+        assert_eq!(by.to_string(), "state.s.t,metadata.sessionId");
+    }
+
+    #[test]
+    fn fingerprints_ignore_whitespace_but_not_key_order() {
+        let a = example(r#"{"state":{},"action":{"a": 1, "b": 2},"reward":0}"#);
+        let b = example(r#"{"state":{},"action":{"a":1,"b":2},"reward":0}"#);
+        let c = example(r#"{"state":{},"action":{"b":2,"a":1},"reward":0}"#);
+        assert_eq!(fingerprint(a.action, false), fingerprint(b.action, true));
+        assert_ne!(fingerprint(b.action, true), fingerprint(c.action, true));
+    }
+}
