@@ -6,6 +6,10 @@
 #
 #   bash tests/bench/run.sh                 # 100K and 1M, 5 runs each
 #   SIZES="100000" RUNS=3 bash tests/bench/run.sh
+#   FORMATS="jsonl trl-dpo=--format,trl,--objective,dpo" bash tests/bench/run.sh
+#
+# A FORMATS entry is a format name (run as --format NAME), or LABEL=FLAGS with the flags
+# joined by commas.
 #
 # Needs GNU time (/usr/bin/time, Debian package `time`); installs it if missing and root.
 set -euo pipefail
@@ -15,7 +19,7 @@ SIZES=${SIZES:-"100000 1000000"}
 RUNS=${RUNS:-5}
 POLICY=${POLICY:-extraction}
 WORK=${BENCH_DIR:-target/bench}
-FORMATS=${FORMATS:-"jsonl huggingface csv anthropic openai all"}
+FORMATS=${FORMATS:-"jsonl huggingface csv anthropic openai all trl-sft=--format,trl trl-dpo=--format,trl,--objective,dpo trl-kto=--format,trl,--objective,kto"}
 
 if [ ! -x /usr/bin/time ]; then
   if [ "$(id -u)" = 0 ]; then
@@ -59,8 +63,15 @@ for n in $SIZES; do
   [ -s "$input" ] || "$GEN" --policy "$POLICY" --count "$n" --seed 1 > "$input"
   read -r floor_s floor_kb < <(run_case "$FLOOR" "$input" "$WORK/floor.out")
   printf '%-12s %10d %9.2f %8.2f %8d MB %12.0f\n' floor "$n" "$floor_s" 1 $((floor_kb / 1024)) "$(echo "$n / $floor_s" | bc -l)"
-  for f in $FORMATS; do
-    read -r s kb < <(run_case "$RLX" export "$input" -o "$WORK/out-$f" --force --quiet --format "$f")
+  for entry in $FORMATS; do
+    if [[ $entry == *=* ]]; then
+      f=${entry%%=*}
+      IFS=, read -r -a flags <<<"${entry#*=}"
+    else
+      f=$entry
+      flags=(--format "$entry")
+    fi
+    read -r s kb < <(run_case "$RLX" export "$input" -o "$WORK/out-$f" --force --quiet "${flags[@]}")
     printf '%-12s %10d %9.2f %8.2f %8d MB %12.0f\n' "$f" "$n" "$s" "$(echo "$s / $floor_s" | bc -l)" $((kb / 1024)) "$(echo "$n / $s" | bc -l)"
   done
   rm -f "$WORK/floor.out"

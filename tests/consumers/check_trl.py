@@ -922,7 +922,12 @@ def train(chk: Check, ds, objective: str, args, tokenizer, out_dir: str, kto_bat
                 from trl import KTOConfig, KTOTrainer
 
                 model = tiny_causal_lm(tokenizer, args.max_length, args.seed)
-                trainer = KTOTrainer(model=model, ref_model=copy.deepcopy(model), args=KTOConfig(**common),
+                weights = {}
+                if args.kto_weights:
+                    d, u = (float(w) for w in args.kto_weights.split(","))
+                    weights = dict(desirable_weight=d, undesirable_weight=u)
+                trainer = KTOTrainer(model=model, ref_model=copy.deepcopy(model),
+                                     args=KTOConfig(**common, **weights),
                                      train_dataset=train_ds, eval_dataset=held_out or None,
                                      processing_class=tokenizer)
             else:
@@ -1024,6 +1029,8 @@ def parse_args(argv):
     parser.add_argument("--kto-batch", type=int, default=4,
                         help="KTO per-device batch (default 4; at least 2, at most the train rows)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--kto-weights", default=None, metavar="D,U",
+                        help="kto: desirable_weight,undesirable_weight for KTOConfig (the ones rlx recommends)")
     parser.add_argument("--strict", action="store_true", help="warnings fail too")
     args = parser.parse_args(argv)
     if args.steps < 0 or (args.max_length is not None and args.max_length < 16) or args.eval_rows < 0 \
