@@ -75,7 +75,7 @@ _rlx() {
             return 0
             ;;
         rlx__subcmd__export)
-            opts="-o -f -q -h -V --output --format --seed --no-shuffle --split-ratio --validation-ratio --max-examples --no-metadata --compress --force --skip-invalid --model --anthropic-style --no-formula-escape --objective --min-reward --trl-style --kto-threshold --pair-by --pairs --max-pairs-per-group --min-margin --no-margin --policy --json --quiet --threads --help --version"
+            opts="-o -f -q -h -V --output --format --seed --no-shuffle --split-ratio --validation-ratio --group-by --split-by --dedupe --max-examples --no-metadata --compress --force --skip-invalid --model --anthropic-style --no-formula-escape --objective --min-reward --trl-style --kto-threshold --pair-by --pairs --max-pairs-per-group --min-margin --no-margin --policy --json --quiet --threads --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -107,6 +107,14 @@ _rlx() {
                     ;;
                 --validation-ratio)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --group-by)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --split-by)
+                    COMPREPLY=($(compgen -W "ratio hash" -- "${cur}"))
                     return 0
                     ;;
                 --max-examples)

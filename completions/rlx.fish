@@ -41,6 +41,9 @@ all\t'every format, each in DIR/<format>/'"
 complete -c rlx -n "__fish_rlx_using_subcommand export" -l seed -d 'Seed of the ChaCha20 shuffle' -r
 complete -c rlx -n "__fish_rlx_using_subcommand export" -l split-ratio -d 'Share of examples for the eval split, in [0, 1) [default: 0.2]. Given explicitly, it also re-splits a pre-split {"train","eval"} input' -r
 complete -c rlx -n "__fish_rlx_using_subcommand export" -l validation-ratio -d 'Share of examples for a validation split, in [0, 1) [default: 0]; split + validation must be < 1' -r
+complete -c rlx -n "__fish_rlx_using_subcommand export" -l group-by -d 'Keep the examples that share the value at this dotted path (compared as minified JSON text, e.g. metadata.sessionId) together in one split; an example without it is a group of its own. Re-splits a pre-split input' -r
+complete -c rlx -n "__fish_rlx_using_subcommand export" -l split-by -d 'ratio: exact counts over the seeded shuffle. hash: each example\'s split from SHA-256 of the seed and its key alone (the --group-by value, else the whole example), so adding examples never moves an old one; counts are then binomial' -r -f -a "ratio\t'exact counts from the ratios, over the seeded shuffle'
+hash\t'each example\'s split from SHA-256 of the seed and its key alone: adding examples never moves an old one'"
 complete -c rlx -n "__fish_rlx_using_subcommand export" -l max-examples -d 'Keep at most N examples, shared among the splits in proportion to their sizes' -r
 complete -c rlx -n "__fish_rlx_using_subcommand export" -l model -d 'Model whose tokenizer and training-example token limit `--format openai` applies [default: gpt-4o-mini-2024-07-18; with --objective dpo gpt-4.1-mini-2025-04-14]' -r
 complete -c rlx -n "__fish_rlx_using_subcommand export" -l anthropic-style -d 'Line style of `--format anthropic`: legacy {"prompt","completion"} with the exact Human/Assistant separators, or Bedrock {"system","messages"} for Claude fine-tuning' -r -f -a "legacy\t'{"prompt":"\\n\\nHuman: …\\n\\nAssistant:","completion":" …"}'
@@ -63,6 +66,7 @@ retrieval\t'whether and where to search memory'
 consolidation\t'merge, dedupe, archive, abstract or keep memory entries'"
 complete -c rlx -n "__fish_rlx_using_subcommand export" -l threads -d 'Worker threads for parsing and rendering [default: all cores]. The output is byte-identical whatever the number' -r
 complete -c rlx -n "__fish_rlx_using_subcommand export" -l no-shuffle -d 'Keep the input order instead of shuffling'
+complete -c rlx -n "__fish_rlx_using_subcommand export" -l dedupe -d 'Keep the first of examples with identical state, action and reward and drop the rest, counted as duplicateExamples'
 complete -c rlx -n "__fish_rlx_using_subcommand export" -l no-metadata -d 'Leave each example\'s `metadata` out of every format'
 complete -c rlx -n "__fish_rlx_using_subcommand export" -l compress -d 'Gzip every data file (train.jsonl.gz, ...); README and guide files stay plain'
 complete -c rlx -n "__fish_rlx_using_subcommand export" -l force -d 'Replace a non-empty output directory. The old one survives any failure'

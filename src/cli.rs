@@ -11,11 +11,11 @@ use crate::example::Policy;
 use crate::format::anthropic::AnthropicStyle;
 use crate::format::trl::TrlStyle;
 use crate::format::{self, FormatChoice};
-use crate::group::PairBy;
+use crate::group::{KeyPath, PairBy};
 use crate::objective::Objective;
 use crate::pair::PairMode;
 use crate::reward::Reward;
-use crate::split::Ratio;
+use crate::split::{Ratio, SplitBy};
 
 /// The seed used when `--seed` is absent, so CI and Makefile runs are reproducible.
 pub const DEFAULT_SEED: u64 = 42;
@@ -111,6 +111,23 @@ pub struct ExportArgs {
     /// must be < 1.
     #[arg(long, value_name = "V")]
     pub validation_ratio: Option<Ratio>,
+
+    /// Keep the examples that share the value at this dotted path (compared as minified
+    /// JSON text, e.g. metadata.sessionId) together in one split; an example without it
+    /// is a group of its own. Re-splits a pre-split input.
+    #[arg(long, value_name = "PATH")]
+    pub group_by: Option<KeyPath>,
+
+    /// ratio: exact counts over the seeded shuffle. hash: each example's split from
+    /// SHA-256 of the seed and its key alone (the --group-by value, else the whole
+    /// example), so adding examples never moves an old one; counts are then binomial.
+    #[arg(long, value_enum, value_name = "HOW", default_value_t = SplitBy::Ratio)]
+    pub split_by: SplitBy,
+
+    /// Keep the first of examples with identical state, action and reward and drop the
+    /// rest, counted as duplicateExamples.
+    #[arg(long)]
+    pub dedupe: bool,
 
     /// Keep at most N examples, shared among the splits in proportion to their sizes.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]

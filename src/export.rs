@@ -9,12 +9,14 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
+use rustc_hash::FxHashSet;
 
 use crate::cli::{self, ExportArgs};
 use crate::example::{Policy, Split};
 use crate::format::anthropic::AnthropicStyle;
 use crate::format::trl::TrlStyle;
 use crate::format::{self, FormatChoice, FormatReason, FormatSpec, WriterConfig};
+use crate::group::KeyPath;
 use crate::input::{self, Source};
 use crate::objective::{Objective, ObjectivePlan};
 use crate::outcome::{finish, Outcome, UsageError};
@@ -23,10 +25,12 @@ use crate::pair::{self, SplitRows};
 use crate::progress::Progress;
 use crate::scan::{self, InspectOptions, Inspection};
 use crate::schema;
-use crate::select::{self, SelectOptions, Selection};
-use crate::split::Ratio;
+use crate::select::{self, SelectOptions, Selection, SplitKeys};
+use crate::split::{self, HashSplit, Ratio, SplitBy};
 use crate::stream::SpanStream;
-use crate::summary::{ExportResult, FormatStats, KtoStats, PairStats, Timestamp};
+use crate::summary::{
+    ExportResult, FormatStats, GroupStats, KtoStats, Leakage, PairStats, Timestamp,
+};
 use crate::tokens::Model;
 use crate::validate::{Checks, Warning};
 
@@ -42,7 +46,8 @@ pub struct ExportPlan {
     pub shuffle: bool,
     pub split_ratio: Ratio,
     pub validation_ratio: Ratio,
-    /// A ratio flag was given, so a pre-split input is re-split.
+    /// A ratio flag, --group-by or --split-by hash was given, so a pre-split input is
+    /// re-split.
     pub resplit: bool,
     pub is_split_ratio_explicit_zero: bool,
     pub max_examples: Option<u64>,
@@ -56,6 +61,9 @@ pub struct ExportPlan {
     pub threads: usize,
     pub objective: ObjectivePlan,
     pub trl_style: TrlStyle,
+    pub group_by: Option<KeyPath>,
+    pub split_by: SplitBy,
+    pub dedupe: bool,
 }
 
 impl ExportPlan {
@@ -90,7 +98,10 @@ impl ExportPlan {
             shuffle: !args.no_shuffle,
             split_ratio,
             validation_ratio,
-            resplit: args.split_ratio.is_some() || args.validation_ratio.is_some(),
+            resplit: args.split_ratio.is_some()
+                || args.validation_ratio.is_some()
+                || args.group_by.is_some()
+                || args.split_by == SplitBy::Hash,
             is_split_ratio_explicit_zero: args.split_ratio == Some(Ratio::ZERO),
             max_examples: args.max_examples,
             include_metadata: !args.no_metadata,
@@ -103,6 +114,9 @@ impl ExportPlan {
             threads: args.common.thread_count(),
             objective,
             trl_style: args.trl_style,
+            group_by: args.group_by.clone(),
+            split_by: args.split_by,
+            dedupe: args.dedupe,
         })
     }
 
@@ -146,6 +160,9 @@ pub(crate) fn inspect_options(
         threads,
         min_reward: None,
         reward_facts: None,
+        group_by: None,
+        hash_split: None,
+        dedupe: false,
     }
 }
 
@@ -173,12 +190,29 @@ fn export(plan: &ExportPlan, result: &mut ExportResult, progress: &Progress) -> 
             reward_facts: objective
                 .needs_reward_facts()
                 .then_some(objective.needs_pairs().then_some(&plan.objective.pair_by)),
+            group_by: plan.group_by.as_ref(),
+            hash_split: (plan.split_by == SplitBy::Hash).then_some(HashSplit {
+                seed: plan.seed,
+                eval: plan.split_ratio,
+                validation: plan.validation_ratio,
+            }),
+            dedupe: plan.dedupe,
             ..inspect_options(plan.policy, &specs, plan.skip_invalid, plan.threads)
         },
         progress,
     )?;
     record_inspection(result, &inspection);
     result.stats.filtered_examples = inspection.filtered_examples;
+    result.stats.duplicate_examples = inspection.duplicate_examples;
+    result.stats.split_by = plan.split_by.name().to_string();
+    result.stats.group_by = plan.group_by.as_ref().map(|p| p.to_string());
+    if let (Some(path), (count, Some(first))) = (&plan.group_by, &inspection.missing_group_key) {
+        result.add_warning(Warning::MissingGroupKey {
+            path: path.to_string(),
+            count: *count,
+            first: first.to_string(),
+        });
+    }
     let Some(policy) = inspection.policy else {
         anyhow::bail!(no_valid_examples(&source, &inspection));
     };
@@ -196,8 +230,15 @@ fn export(plan: &ExportPlan, result: &mut ExportResult, progress: &Progress) -> 
             validation_ratio: plan.validation_ratio,
             resplit: plan.resplit,
             max_examples: plan.max_examples,
+            split_by: plan.split_by,
+        },
+        SplitKeys {
+            groups: (!inspection.group_keys.is_empty()).then_some(&inspection.group_keys[..]),
+            hash_splits: (!inspection.hash_splits.is_empty())
+                .then_some(&inspection.hash_splits[..]),
         },
     );
+    record_split(plan, &selection, &inspection, result);
     let sizes = selection.sizes();
     result.stats.kept_input_split = selection.kept_input_split;
     result.stats.train_examples = sizes.train;
@@ -209,6 +250,9 @@ fn export(plan: &ExportPlan, result: &mut ExportResult, progress: &Progress) -> 
         result.add_warning(w);
     }
     let rows = objective_rows(plan, &selection, &inspection, result);
+    if let Some(why) = no_training_rows(plan, &rows, result) {
+        anyhow::bail!("{}: {why}", source.name());
+    }
 
     let schema = Arc::new(if specs.iter().any(|s| s.needs_schema) {
         inspection.shapes.union(
@@ -316,11 +360,19 @@ pub(crate) fn no_valid_examples(source: &Source, inspection: &Inspection) -> Str
             source.name(),
             source.shape
         )
-    } else {
+    } else if inspection.filtered_examples > 0 && inspection.rejected.is_empty() {
         format!(
-            "{}: all {} example(s) were rejected (see the warnings); expected at least one valid example",
+            "{}: all {} example(s) have a reward below --min-reward; expected at least one to keep (lower --min-reward)",
             source.name(),
             inspection.input_examples
+        )
+    } else {
+        format!(
+            "{}: all {} example(s) were rejected or filtered ({} rejected, see the warnings; {} below --min-reward); expected at least one valid example",
+            source.name(),
+            inspection.input_examples,
+            inspection.rejected.len(),
+            inspection.filtered_examples
         )
     }
 }
@@ -424,6 +476,17 @@ fn objective_rows(
         )
     });
     let count = |split: Split| rows[split as usize].ids.len() as u64;
+    if o.objective() != Objective::Sft {
+        // The rows are what every count below the objective step is about (pairs,
+        // labelled examples); each format then reports what it wrote of them.
+        let per_row = if o.objective().needs_pairs() { 2 } else { 1 };
+        result.stats.train_examples = count(Split::Train) / per_row;
+        result.stats.validation_examples = count(Split::Validation) / per_row;
+        result.stats.eval_examples = count(Split::Eval) / per_row;
+        result.stats.total_examples = result.stats.train_examples
+            + result.stats.validation_examples
+            + result.stats.eval_examples;
+    }
     match o.objective() {
         Objective::Sft => {
             // A completion that imitates a bad decision teaches it.
@@ -496,6 +559,108 @@ fn objective_rows(
         }
     }
     rows
+}
+
+/// What the split did, in `result`: groups per split against their targets, a warning
+/// for groups larger than a share, and the leakage the split leaves (repeats of a
+/// training example's state, action and reward, or of its state alone, in eval and
+/// validation).
+fn record_split(
+    plan: &ExportPlan,
+    selection: &Selection,
+    inspection: &Inspection,
+    result: &mut ExportResult,
+) {
+    if let Some(g) = &selection.groups {
+        result.stats.groups = Some(GroupStats {
+            train: g.groups[0],
+            validation: g.groups[1],
+            eval: g.groups[2],
+            target_train: g.targets.train,
+            target_validation: g.targets.validation,
+            target_eval: g.targets.eval,
+            largest: g.largest,
+            missing_key: inspection.missing_group_key.0,
+        });
+        if g.oversized > 0 {
+            result.add_warning(Warning::OversizedGroups {
+                count: g.oversized,
+                largest: g.largest,
+                share: g.smallest_share,
+            });
+        }
+    }
+    if plan.split_by == SplitBy::Hash && selection.groups.is_none() {
+        let n = selection.sizes().total();
+        let t = split::split_sizes(n, plan.split_ratio, plan.validation_ratio);
+        result.stats.expected_split = Some([t.train, t.validation, t.eval]);
+    } else if let Some(g) = &selection.groups {
+        if plan.split_by == SplitBy::Hash {
+            let t = g.targets;
+            result.stats.expected_split = Some([t.train, t.validation, t.eval]);
+        }
+    }
+    result.stats.leakage = Some(leakage(selection, inspection));
+}
+
+/// Eval and validation examples that repeat a training example (its state, action and
+/// reward), or share a training example's state only.
+fn leakage(selection: &Selection, inspection: &Inspection) -> Leakage {
+    let train: FxHashSet<u64> = selection
+        .train
+        .iter()
+        .map(|&i| inspection.prints[i as usize])
+        .collect();
+    let train_states: FxHashSet<u64> = selection
+        .train
+        .iter()
+        .map(|&i| inspection.state_prints[i as usize])
+        .collect();
+    let count = |ids: &[u32], set: &FxHashSet<u64>, of: &[u64]| {
+        ids.iter()
+            .filter(|&&i| set.contains(&of[i as usize]))
+            .count() as u64
+    };
+    Leakage {
+        eval_repeats_train: count(&selection.eval, &train, &inspection.prints),
+        eval_shares_train_state: count(&selection.eval, &train_states, &inspection.state_prints),
+        validation_repeats_train: count(&selection.validation, &train, &inspection.prints),
+        validation_shares_train_state: count(
+            &selection.validation,
+            &train_states,
+            &inspection.state_prints,
+        ),
+    }
+}
+
+/// Why a reward-aware export has no training row, if it has none: a training set
+/// without one loads nowhere (the split would have no file and the card no train).
+fn no_training_rows(
+    plan: &ExportPlan,
+    rows: &[SplitRows; 3],
+    result: &ExportResult,
+) -> Option<String> {
+    let train = &rows[Split::Train as usize];
+    if !train.ids.is_empty() || plan.objective.objective() == Objective::Sft {
+        return None;
+    }
+    let examples = result.stats.train_examples;
+    if let Some(p) = &train.pairing {
+        let u = &p.unpaired;
+        return Some(format!(
+            "no training pair could be formed from the training split's {} example(s) (no group key {}, alone in their group {}, no different action {}, within the margin {}); expected at least one (widen the groups with --pair-by, lower --min-margin)",
+            u.total(),
+            u.no_group_key,
+            u.alone_in_group,
+            u.no_different_action,
+            u.below_margin
+        ));
+    }
+    let at = train.labelling.as_ref().map_or(0, |l| l.at_threshold);
+    Some(format!(
+        "every one of the training split's {at} example(s) has a reward of exactly --kto-threshold {} and is left out ({examples} rows); expected at least one labelled example (move --kto-threshold)",
+        plan.objective.config.kto_threshold
+    ))
 }
 
 /// The original dpo-trainer refused to train on fewer pairs (original-stack.md §1).

@@ -3,10 +3,14 @@
 //! fingerprints that keep identical actions apart. Only 64-bit hashes leave this room;
 //! no key is kept as text, so a million examples cost a few megabytes.
 //!
-//! The hashes decide who is grouped with whom, never the order of anything written.
+//! The Fx hashes decide who is grouped with whom, never the order of anything written.
+//! The hash split's unit is SHA-256, as README documents it, so anyone can recompute it.
 
+use std::borrow::Cow;
 use std::hash::Hasher;
 use std::str::FromStr;
+
+use sha2::{Digest, Sha256};
 
 use crate::example::Policy;
 use crate::json::{items_of, minified, string_of, ExampleText, Raw, RawMap};
@@ -132,6 +136,18 @@ pub fn fingerprint(raw: Raw, is_compact: bool) -> u64 {
     }
 }
 
+/// The fingerprint of an action as it is rendered: text with escapes (`"caf\u00e9"`)
+/// is decoded first, so two actions that render alike always fingerprint alike.
+pub fn action_fingerprint(raw: Raw, is_compact: bool) -> u64 {
+    if !raw.get().contains('\\') {
+        return fingerprint(raw, is_compact);
+    }
+    match serde_json::from_str::<serde_json::Value>(raw.get()) {
+        Ok(v) => hash_parts([v.to_string().as_bytes()]),
+        Err(_) => fingerprint(raw, is_compact),
+    }
+}
+
 /// The group key's hash, or `None` when the example lacks a part of it.
 pub fn pair_key(
     by: &PairBy,
@@ -167,10 +183,12 @@ pub fn original_key(policy: Policy, example: &ExampleText) -> Option<String> {
             let memory = group("memoryState")?;
             let content = group("contentFeatures")?;
             parts.push(number_key(context.get("turnNumber")?)?);
-            parts.push(flag_key(context.get("hasError")?));
-            parts.push(flag_key(memory.get("similarEntryExists")?));
+            // A missing flag is JavaScript's undefined, falsy like false.
+            let flag = |g: &RawMap, k: &str| g.get(k).map_or_else(|| "0".into(), flag_key);
+            parts.push(flag(&context, "hasError"));
+            parts.push(flag(&memory, "similarEntryExists"));
             for f in ["hasDecision", "hasRule", "hasFact", "hasCommand"] {
-                parts.push(flag_key(content.get(f)?));
+                parts.push(flag(&content, f));
             }
         }
         Policy::Retrieval => {
@@ -178,7 +196,11 @@ pub fn original_key(policy: Policy, example: &ExampleText) -> Option<String> {
             parts.push(bucket_key(query.get("queryLength")?, |x| {
                 (x / 10.0).floor()
             })?);
-            parts.push(flag_key(query.get("hasKeywords")?));
+            parts.push(
+                query
+                    .get("hasKeywords")
+                    .map_or_else(|| "0".into(), flag_key),
+            );
             parts.push(text_key(query.get("semanticCategory")?));
         }
         Policy::Consolidation => {
@@ -206,16 +228,62 @@ fn bucket_key(raw: Raw, bucket: impl Fn(f64) -> f64) -> Option<String> {
     Some(if b == 0.0 { "0".into() } else { b.to_string() })
 }
 
-/// JavaScript truthiness of a flag, as the original's `x ? '1' : '0'`.
+/// JavaScript truthiness of a flag, as the original's `x ? '1' : '0'`: false, null,
+/// any zero and the empty string are '0'.
 fn flag_key(raw: Raw) -> String {
-    let truthy = !matches!(raw.get(), "false" | "null" | "0" | "\"\"" | "-0");
+    let text = raw.get();
+    let is_zero = text.parse::<f64>().is_ok_and(|x| x == 0.0);
+    let truthy = !(is_zero || matches!(text, "false" | "null" | "\"\""));
     if truthy { "1" } else { "0" }.to_string()
 }
 
+/// A string as itself; null as the empty string (`Array.join` writes null as nothing).
 fn text_key(raw: Raw) -> String {
+    if raw.get() == "null" {
+        return String::new();
+    }
     string_of(raw)
         .map(|s| s.into_owned())
         .unwrap_or_else(|| minified(raw))
+}
+
+/// The text an example's split is keyed by: with `--group-by`, the group value's
+/// minified text; otherwise (or when the example lacks the path) the whole example's
+/// minified text, so identical examples share a split. The bool says whether the
+/// example had the path.
+pub fn split_key<'a>(
+    group_by: Option<&KeyPath>,
+    example: &ExampleText<'a>,
+    whole: &'a str,
+    is_compact: bool,
+) -> (Cow<'a, str>, bool) {
+    if let Some(value) = group_by.and_then(|p| p.find(example)) {
+        let text = value.get();
+        return if is_compact {
+            (Cow::Borrowed(text), true)
+        } else {
+            (Cow::Owned(minified(value)), true)
+        };
+    }
+    let own = if is_compact {
+        Cow::Borrowed(whole.trim_matches([' ', '\n', '\r', '\t']))
+    } else {
+        Cow::Owned(minified(Raw::from_validated(whole)))
+    };
+    (own, group_by.is_none())
+}
+
+/// The hash split's unit: the first 8 bytes of SHA-256(`<seed>:<key>`), big-endian
+/// (divided by 2^64 it is u in [0, 1)).
+pub fn hash_unit(seed: u64, key: &str) -> u64 {
+    let mut h = Sha256::new();
+    h.update(seed.to_string().as_bytes());
+    h.update(b":");
+    h.update(key.as_bytes());
+    let digest = h.finalize();
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    u64::from_be_bytes(first)
 }
 
 #[cfg(test)]
@@ -260,11 +328,41 @@ mod tests {
     }
 
     #[test]
+    fn hash_units_are_sha256_of_seed_and_key() {
+        // python3 -c 'import hashlib; print(int.from_bytes(hashlib.sha256(b"42:\"s1\"").digest()[:8], "big"))'
+        assert_eq!(hash_unit(42, "\"s1\""), 0x459a_ab49_0e6b_3925);
+    }
+
+    #[test]
+    fn split_keys_are_the_group_value_or_the_whole_example() {
+        let src = r#"{"state":{},"action":{"a":1},"reward":0,"metadata":{"sessionId": "s1"}}"#;
+        let ex = example(src);
+        let by: KeyPath = "metadata.sessionId".parse().unwrap();
+        assert_eq!(
+            split_key(Some(&by), &ex, src, false),
+            (Cow::Borrowed("\"s1\""), true)
+        );
+        let other: KeyPath = "metadata.nope".parse().unwrap();
+        let (own, found) = split_key(Some(&other), &ex, src, false);
+        assert!(!found);
+        assert_eq!(
+            own,
+            r#"{"state":{},"action":{"a":1},"reward":0,"metadata":{"sessionId":"s1"}}"#
+        );
+    }
+
+    #[test]
     fn fingerprints_ignore_whitespace_but_not_key_order() {
         let a = example(r#"{"state":{},"action":{"a": 1, "b": 2},"reward":0}"#);
         let b = example(r#"{"state":{},"action":{"a":1,"b":2},"reward":0}"#);
         let c = example(r#"{"state":{},"action":{"b":2,"a":1},"reward":0}"#);
         assert_eq!(fingerprint(a.action, false), fingerprint(b.action, true));
         assert_ne!(fingerprint(b.action, true), fingerprint(c.action, true));
+        let escaped = example(r#"{"state":{},"action":{"d":"caf\u00e9"},"reward":0}"#);
+        let plain = example(r#"{"state":{},"action":{"d":"café"},"reward":0}"#);
+        assert_eq!(
+            action_fingerprint(escaped.action, true),
+            action_fingerprint(plain.action, true)
+        );
     }
 }

@@ -136,11 +136,18 @@ pub struct ObjectivePlan {
 
 impl ObjectivePlan {
     pub fn from_args(args: &ExportArgs, choice: FormatChoice) -> Result<ObjectivePlan, UsageError> {
+        // A word of the output name chooses the objective only where it does not fight
+        // an explicit --format: `--format csv -o high-reward` stays a CSV export, and
+        // `--format all` takes its objective from --objective alone.
+        let can_take = |o: Objective| match choice {
+            FormatChoice::One(spec) => args.format.is_none() || spec.objectives.contains(&o),
+            FormatChoice::All => false,
+        };
         let (objective, reason) = match args.objective {
             Some(o) => (o, ObjectiveReason::Flag),
             None => match format::infer_objective(&args.output) {
-                Some((o, w)) => (o, ObjectiveReason::Word(w)),
-                None => (Objective::Sft, ObjectiveReason::Default),
+                Some((o, w)) if can_take(o) => (o, ObjectiveReason::Word(w)),
+                _ => (Objective::Sft, ObjectiveReason::Default),
             },
         };
         if let FormatChoice::One(spec) = choice {
@@ -149,9 +156,13 @@ impl ObjectivePlan {
                     .iter()
                     .map(|s| s.name)
                     .collect();
+                let format_from = if args.format.is_some() {
+                    format!("--format {}", spec.name)
+                } else {
+                    format!("the format {} (from the output name)", spec.name)
+                };
                 return Err(UsageError(format!(
-                    "--format {} cannot write --objective {objective} (objective from {reason}); expected a format that takes it: {}, or all",
-                    spec.name,
+                    "{format_from} cannot write --objective {objective} (objective from {reason}); expected a format that takes it: {}, or all",
                     takers.join(", ")
                 )));
             }

@@ -35,9 +35,16 @@ impl Reward {
             mantissa /= 10;
             exponent += 1;
         }
-        Reward {
-            mantissa,
-            exponent: exponent.clamp(i16::MIN as i32, i16::MAX as i32) as i16,
+        match i16::try_from(exponent) {
+            Ok(exponent) => Reward { mantissa, exponent },
+            // Below every double (1e-40000 reads as 0.0 everywhere else too).
+            Err(_) if exponent < 0 => Reward::ZERO,
+            // Above every double: such a reward is not finite and never gets here, but
+            // the nearest representable value keeps the order.
+            Err(_) => Reward {
+                mantissa: mantissa.signum(),
+                exponent: i16::MAX,
+            },
         }
     }
 
@@ -120,6 +127,12 @@ impl Reward {
 
     /// `self − other`, exactly, rounded to 18 digits only when it needs more.
     pub fn minus(self, other: Reward) -> Reward {
+        if other.mantissa == 0 {
+            return self;
+        }
+        if self.mantissa == 0 {
+            return other.negated();
+        }
         match self.aligned(other) {
             Some((a, b)) => {
                 let e = self.exponent.min(other.exponent) as i32;
@@ -165,6 +178,9 @@ fn from_wide(mut value: i128, mut exponent: i32) -> Reward {
 
 impl Ord for Reward {
     fn cmp(&self, other: &Reward) -> Ordering {
+        if self.mantissa == 0 || other.mantissa == 0 {
+            return self.mantissa.signum().cmp(&other.mantissa.signum());
+        }
         match self.aligned(*other) {
             Some((a, b)) => a.cmp(&b),
             None => {
@@ -258,6 +274,16 @@ mod tests {
         assert!(r("1e-30") > Reward::ZERO);
         assert!(r("1e300") > r("1e-300"));
         assert!(r("-1e300") < r("-1e-300"));
+    }
+
+    #[test]
+    fn zero_and_far_exponents_compare_and_subtract_exactly() {
+        assert_eq!(r("1e-39").minus(Reward::ZERO), r("1e-39"));
+        assert_eq!(Reward::ZERO.minus(r("-1e-39")), r("1e-39"));
+        assert!(r("1e-39") > Reward::ZERO);
+        assert!(r("-1e-300") < Reward::ZERO);
+        assert_eq!(r("1e-40000"), Reward::ZERO);
+        assert!(r("15e-32769") < r("2e-32768") || r("15e-32769") == Reward::ZERO);
     }
 
     #[test]

@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Range;
 
-use crate::example::Policy;
-use crate::group::{self, PairBy};
+use crate::example::{Policy, Split};
+use crate::group::{self, KeyPath, PairBy};
 use crate::input::{self, Location, Origin, ScanSummary, Source, Span};
 use crate::json::{self, ExampleText, RawMap, TextError, WalkError};
 use crate::pair::RewardFacts;
@@ -19,6 +19,7 @@ use crate::progress::Progress;
 use crate::prompt;
 use crate::reward::Reward;
 use crate::schema::{Schema, ShapeTable};
+use crate::split::{self, HashSplit};
 use crate::validate::{self, Checks, Print, RewardRange, Warning};
 
 /// A valid example's place in the input: one is kept per example for the whole export,
@@ -187,6 +188,18 @@ pub struct Inspection {
     pub reward_facts: Vec<RewardFacts>,
     /// Valid examples left out by --min-reward.
     pub filtered_examples: u64,
+    /// Per entry, the hash of its group key (`--group-by`; empty otherwise).
+    pub group_keys: Vec<u64>,
+    /// Per entry, its split by the hash rule (`--split-by hash`; empty otherwise).
+    pub hash_splits: Vec<Split>,
+    /// Per entry, fingerprints of its state, action and reward together, and of its
+    /// state alone (for the leakage report).
+    pub prints: Vec<u64>,
+    pub state_prints: Vec<u64>,
+    /// Examples without the `--group-by` path (each a group of its own), and the first.
+    pub missing_group_key: (u64, Option<Location>),
+    /// Examples --dedupe dropped as repeats of an earlier one.
+    pub duplicate_examples: u64,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -199,6 +212,12 @@ pub struct InspectOptions<'a> {
     pub min_reward: Option<Reward>,
     /// Keep each example's `RewardFacts`, with group keys by this rule when given.
     pub reward_facts: Option<Option<&'a PairBy>>,
+    /// Hash each example's value at this path as its group key.
+    pub group_by: Option<&'a KeyPath>,
+    /// Split each example by its hash unit.
+    pub hash_split: Option<HashSplit>,
+    /// Drop examples whose state, action and reward repeat an earlier one.
+    pub dedupe: bool,
 }
 
 /// What a worker learns from one example.
@@ -213,6 +232,10 @@ struct Facts {
     /// The reward as written, when a threshold or the objective needs it.
     exact_reward: Option<Reward>,
     reward_facts: Option<RewardFacts>,
+    /// The group key's hash, and whether the example had the path.
+    group_key: Option<(u64, bool)>,
+    hash_split: Option<Split>,
+    state_print: u64,
 }
 
 struct Pending {
@@ -281,6 +304,10 @@ pub fn inspect(
         input_examples: 0,
         reward_facts: Vec::new(),
         filtered_examples: 0,
+        group_keys: Vec::new(),
+        hash_splits: Vec::new(),
+        state_prints: Vec::new(),
+        missing_group_key: (0, None),
     };
     progress.start_bytes("reading", source.byte_len());
     // The scan (reading, splitting into examples) runs on a thread of its own and hands
@@ -397,8 +424,12 @@ pub fn inspect(
         shapes,
         action_values,
         input_examples,
-        reward_facts,
+        mut reward_facts,
         filtered_examples,
+        mut group_keys,
+        mut hash_splits,
+        mut state_prints,
+        missing_group_key,
         ..
     } = state;
     warnings.extend(rejected.iter().map(|r| Warning::Rejected {
@@ -419,9 +450,25 @@ pub fn inspect(
             }
         }
     }
-    warnings.extend(validate::find_duplicates(&mut prints, |i| {
-        entries[i as usize].location(source).to_string()
-    }));
+    let mut entries = entries;
+    let mut entry_prints: Vec<u64> = prints.iter().map(|p| p.hash).collect();
+    let mut duplicate_examples = 0;
+    if options.dedupe {
+        let keep = validate::first_of_each(&mut prints);
+        duplicate_examples = keep.iter().filter(|k| !**k).count() as u64;
+        if duplicate_examples > 0 {
+            retain(&mut entries, &keep);
+            retain(&mut entry_prints, &keep);
+            retain(&mut state_prints, &keep);
+            retain(&mut reward_facts, &keep);
+            retain(&mut group_keys, &keep);
+            retain(&mut hash_splits, &keep);
+        }
+    } else {
+        warnings.extend(validate::find_duplicates(&mut prints, |i| {
+            entries[i as usize].location(source).to_string()
+        }));
+    }
     Ok(Inspection {
         entries,
         rejected,
@@ -432,7 +479,25 @@ pub fn inspect(
         shapes,
         reward_facts,
         filtered_examples,
+        group_keys,
+        hash_splits,
+        prints: entry_prints,
+        state_prints,
+        missing_group_key,
+        duplicate_examples,
     })
+}
+
+/// Keep the items whose `keep` is true (a vector left empty stays empty).
+fn retain<T>(items: &mut Vec<T>, keep: &[bool]) {
+    if items.is_empty() {
+        return;
+    }
+    let mut i = 0;
+    items.retain(|_| {
+        i += 1;
+        keep[i - 1]
+    });
 }
 
 struct Fold<'a> {
@@ -447,6 +512,10 @@ struct Fold<'a> {
     input_examples: u64,
     reward_facts: Vec<RewardFacts>,
     filtered_examples: u64,
+    group_keys: Vec<u64>,
+    hash_splits: Vec<Split>,
+    state_prints: Vec<u64>,
+    missing_group_key: (u64, Option<Location>),
 }
 
 impl Fold<'_> {
@@ -505,6 +574,18 @@ impl Fold<'_> {
             if let Some(f) = facts.reward_facts {
                 self.reward_facts.push(f);
             }
+            if let Some((key, found)) = facts.group_key {
+                self.group_keys.push(key);
+                if !found {
+                    let missing = &mut self.missing_group_key;
+                    missing.0 += 1;
+                    missing.1.get_or_insert_with(|| p.location.clone());
+                }
+            }
+            if let Some(split) = facts.hash_split {
+                self.hash_splits.push(split);
+            }
+            self.state_prints.push(facts.state_print);
             let position = self.entries.len() as u32;
             self.rewards.observe(facts.reward, &p.location);
             self.prints.push(Print {
@@ -716,13 +797,29 @@ fn check_bytes(bytes: Option<&[u8]>, location: &Location, options: &InspectOptio
             Some(RewardFacts {
                 group: group.unwrap_or(0),
                 has_group: group.is_some(),
-                action: group::fingerprint(text.action, walked.is_compact),
+                action: group::action_fingerprint(text.action, walked.is_compact),
                 reward,
             })
         }
         _ => None,
     };
+    let (group_key, hash_split) = if options.group_by.is_some() || options.hash_split.is_some() {
+        let (key, found) = group::split_key(options.group_by, &text, utf8, walked.is_compact);
+        (
+            options
+                .group_by
+                .map(|_| (group::hash_parts([key.as_bytes()]), found)),
+            options.hash_split.map(|h| {
+                split::split_of_unit(group::hash_unit(h.seed, &key), h.eval, h.validation)
+            }),
+        )
+    } else {
+        (None, None)
+    };
     Ok(Facts {
+        group_key,
+        hash_split,
+        state_print: group::fingerprint(text.state, walked.is_compact),
         policy,
         reward: text.reward_value,
         print: walked.print,

@@ -193,6 +193,34 @@ pub fn shuffle_stream<T>(items: &mut [T], seed: u64, stream: u64) {
     }
 }
 
+/// `--split-by`: how examples are assigned to splits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum SplitBy {
+    /// exact counts from the ratios, over the seeded shuffle
+    #[default]
+    Ratio,
+    /// each example's split from SHA-256 of the seed and its key alone: adding examples
+    /// never moves an old one
+    Hash,
+}
+
+impl SplitBy {
+    pub fn name(self) -> &'static str {
+        match self {
+            SplitBy::Ratio => "ratio",
+            SplitBy::Hash => "hash",
+        }
+    }
+}
+
+/// What the scan needs to split each example by its hash unit.
+#[derive(Debug, Clone, Copy)]
+pub struct HashSplit {
+    pub seed: u64,
+    pub eval: Ratio,
+    pub validation: Ratio,
+}
+
 /// The hash split's rule for one example: u = `unit` / 2^64 (the first 8 bytes of
 /// SHA-256(`<seed>:<key>`), big-endian); eval when u < R, validation when u < R + V,
 /// else train. Compared exactly as fractions, so no float rounding moves an example.

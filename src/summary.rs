@@ -86,6 +86,50 @@ pub struct Stats {
     /// How the examples were labelled (kto).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kto: Option<KtoStats>,
+    /// `ratio` or `hash`.
+    pub split_by: String,
+    /// The --group-by path, when given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group_by: Option<String>,
+    /// How whole groups were assigned (--group-by).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub groups: Option<GroupStats>,
+    /// With --split-by hash: the counts the ratios would give exactly (train,
+    /// validation, eval); the hash split's counts are binomial around them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected_split: Option<[u64; 3]>,
+    /// Examples --dedupe dropped as repeats of an earlier one.
+    pub duplicate_examples: u64,
+    /// What of training is seen again in eval and validation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub leakage: Option<Leakage>,
+}
+
+/// Groups per split and the example counts the ratios asked for.
+#[derive(Debug, Clone, Serialize, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupStats {
+    pub train: u64,
+    pub validation: u64,
+    pub eval: u64,
+    pub target_train: u64,
+    pub target_validation: u64,
+    pub target_eval: u64,
+    /// The largest group's example count.
+    pub largest: u64,
+    /// Examples without the path, each a group of its own.
+    pub missing_key: u64,
+}
+
+/// Eval and validation examples a model trained on the train split has seen: the same
+/// state, action and reward (whitespace aside), or the same state only.
+#[derive(Debug, Clone, Serialize, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Leakage {
+    pub eval_repeats_train: u64,
+    pub eval_shares_train_state: u64,
+    pub validation_repeats_train: u64,
+    pub validation_shares_train_state: u64,
 }
 
 /// The pairing step's accounting: pairs per split, and every example of the selected
@@ -214,6 +258,41 @@ impl ExportResult {
                 "  splits:   train {}, validation {}, eval {} {unit}s ({how})",
                 s.train_examples, s.validation_examples, s.eval_examples
             )?;
+            if let Some(g) = &s.groups {
+                writeln!(
+                    out,
+                    "  groups:   train {}, validation {}, eval {} group(s) of {} (target examples train {}, validation {}, eval {}; largest group {})",
+                    g.train,
+                    g.validation,
+                    g.eval,
+                    s.group_by.as_deref().unwrap_or("?"),
+                    g.target_train,
+                    g.target_validation,
+                    g.target_eval,
+                    g.largest
+                )?;
+            }
+            if let Some([t, v, e]) = s.expected_split {
+                writeln!(
+                    out,
+                    "            --split-by hash: counts are binomial (the ratios' exact counts would be train {t}, validation {v}, eval {e})"
+                )?;
+            }
+            if let Some(l) = &s.leakage {
+                writeln!(
+                    out,
+                    "  leakage:  eval {} repeat a training example (state, action, reward), {} share a training state; validation {}, {}{}",
+                    l.eval_repeats_train,
+                    l.eval_shares_train_state,
+                    l.validation_repeats_train,
+                    l.validation_shares_train_state,
+                    if s.split_by == "hash" && s.group_by.is_none() {
+                        " (identical whole examples share a split; these differ in metadata or other keys)"
+                    } else {
+                        ""
+                    }
+                )?;
+            }
             if !s.objective.is_empty() && s.objective != "sft" || s.min_reward.is_some() {
                 let filter = match &s.min_reward {
                     Some(r) => format!(", reward >= {r} ({} left out)", s.filtered_examples),
@@ -247,13 +326,13 @@ impl ExportResult {
             if let Some(k) = &s.kto {
                 writeln!(
                     out,
-                    "  labels:   {} desirable, {} undesirable, {} at the threshold {} left out",
+                    "  labels:   {} desirable, {} undesirable, {} at the threshold {} left out (all splits)",
                     k.desirable, k.undesirable, k.at_threshold, k.threshold
                 )?;
                 if let Some(w) = &k.weights {
                     writeln!(
                         out,
-                        "            KTOConfig(desirable_weight={}, undesirable_weight={}); {} may lie in [{}, {}]",
+                        "            KTOConfig(desirable_weight={}, undesirable_weight={}) for the train split's balance; {} may lie in [{}, {}]",
                         w.desirable_weight, w.undesirable_weight, w.weighted, w.range[0], w.range[1]
                     )?;
                 }
@@ -280,6 +359,12 @@ impl ExportResult {
         ));
         if s.filtered_examples > 0 {
             accounting.push_str(&format!(" + {} below --min-reward", s.filtered_examples));
+        }
+        if s.duplicate_examples > 0 {
+            accounting.push_str(&format!(
+                " + {} duplicates (--dedupe)",
+                s.duplicate_examples
+            ));
         }
         writeln!(out, "{accounting}")?;
         if is_rows && s.over_limit_examples > 0 {

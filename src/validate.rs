@@ -64,6 +64,18 @@ pub enum Warning {
     },
     /// Keys of a dataset object that rlx does not read.
     IgnoredKeys { keys: Vec<String> },
+    /// Examples without the --group-by path, each a group of its own.
+    MissingGroupKey {
+        path: String,
+        count: u64,
+        first: String,
+    },
+    /// Groups larger than a split's whole share.
+    OversizedGroups {
+        count: u64,
+        largest: u64,
+        share: u64,
+    },
     /// An SFT export whose training split imitates decisions with a negative reward.
     NegativeRewardsInSft { formats: String, count: u64 },
     /// Fewer training pairs than the original dpo-trainer required.
@@ -95,6 +107,8 @@ impl Warning {
             Warning::LongCsvCells { .. } => "longCsvCells",
             Warning::UnknownActionValue { .. } => "unknownActionValue",
             Warning::NegativeRewardsInSft { .. } => "negativeRewardsInSft",
+            Warning::MissingGroupKey { .. } => "missingGroupKey",
+            Warning::OversizedGroups { .. } => "oversizedGroups",
             Warning::FewTrainingPairs { .. } => "fewTrainingPairs",
             Warning::OneKtoLabel { .. } => "oneKtoLabel",
         }
@@ -157,6 +171,14 @@ impl fmt::Display for Warning {
                     .map(|k| format!("\"{k}\""))
                     .collect::<Vec<_>>()
                     .join(", ")
+            ),
+            Warning::MissingGroupKey { path, count, first } => write!(
+                f,
+                "{count} example(s) have no {path} (first at {first}); each is a group of its own, keyed by its own text"
+            ),
+            Warning::OversizedGroups { count, largest, share } => write!(
+                f,
+                "{count} group(s) hold more examples than a split's whole share of {share} (the largest {largest}); they stay whole, so the splits miss their ratios (group by a finer key to get closer)"
             ),
             Warning::NegativeRewardsInSft { formats, count } => write!(
                 f,
@@ -335,6 +357,19 @@ impl RewardRange {
 pub struct Print {
     pub hash: u64,
     pub position: u32,
+}
+
+/// Per position, whether it is the first of its fingerprint (what --dedupe keeps).
+/// `prints` is sorted in place.
+pub fn first_of_each(prints: &mut [Print]) -> Vec<bool> {
+    prints.sort_unstable();
+    let mut keep = vec![true; prints.len()];
+    for w in prints.windows(2) {
+        if w[0].hash == w[1].hash {
+            keep[w[1].position as usize] = false;
+        }
+    }
+    keep
 }
 
 /// Count examples whose fingerprint repeats an earlier one; the result names the

@@ -59,7 +59,7 @@ fn top_level_help_lists_every_command() {
 fn export_help_names_every_flag_and_its_default() {
     let (text, blocks) = option_blocks(&["export"]);
     // (flag, what its help must say: defaults and possible values)
-    let flags: [(&str, &[&str]); 27] = [
+    let flags: [(&str, &[&str]); 30] = [
         ("--output", &["-o, --output <OUTPUT>"]),
         (
             "--format",
@@ -91,6 +91,9 @@ fn export_help_names_every_flag_and_its_default() {
         ("--max-pairs-per-group", &["[default: 8]"]),
         ("--min-margin", &["[default: 0.1]"]),
         ("--no-margin", &[]),
+        ("--group-by", &["metadata.sessionId"]),
+        ("--split-by", &["[default: ratio]", "SHA-256"]),
+        ("--dedupe", &["duplicateExamples"]),
         (
             "--anthropic-style",
             &["legacy", "bedrock", "[default: legacy]"],

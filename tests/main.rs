@@ -12,4 +12,5 @@ mod formats;
 mod golden;
 mod objectives;
 mod regression;
+mod splits;
 mod validate_cmd;

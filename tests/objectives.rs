@@ -180,7 +180,7 @@ fn all_pairs_take_the_largest_margins_up_to_the_cap() {
 #[test]
 fn pairs_never_span_splits_and_pair_by_paths_groups_by_value() {
     let wd = Workdir::new();
-    let src = wd.write("log.jsonl", pair_log());
+    let src = fixture("retrieval/pairs.jsonl");
     let result = export(
         &wd,
         &src.display().to_string(),
@@ -200,18 +200,19 @@ fn pairs_never_span_splits_and_pair_by_paths_groups_by_value() {
     let input = input_examples(&src);
     let pairs = at(&result, "stats.pairs");
     let total = at_u64(pairs, "train") + at_u64(pairs, "eval");
+    assert!(at_u64(pairs, "eval") > 0, "{pairs}");
     let used = at_u64(pairs, "usedExamples");
     let unpaired = at_u64(pairs, "unpairedExamples");
     assert_eq!(used + unpaired, input.len() as u64);
     let mut rows = read_jsonl(&wd.path("out/train.jsonl"));
-    if wd.path("out/eval.jsonl").exists() {
-        rows.extend(read_jsonl(&wd.path("out/eval.jsonl")));
-    }
+    rows.extend(read_jsonl(&wd.path("out/eval.jsonl")));
     assert_eq!(rows.len() as u64, total);
-    // Every pair's sides come from one session, so the same split.
     for r in &rows {
         assert_ne!(sides(r, "chosen"), sides(r, "rejected"));
     }
+    // The same pairs come out when the pairing key is the whole session: each split's
+    // pairs are formed from that split alone, so the eval pairs are those of its sessions.
+    assert_eq!(at_u64(&result, "stats.evalExamples"), at_u64(pairs, "eval"));
 }
 
 #[test]
@@ -243,12 +244,17 @@ fn a_gap_of_exactly_the_margin_never_pairs() {
             "--json",
         ])
         .run();
-    // No pair at all: the split is empty and has no file, which is a warning.
-    run.expect_success();
+    // No pair at all: a training set without a row is an error, and it says why.
+    run.expect_code(1);
     let result = run.json();
     assert_eq!(at_u64(&result, "stats.pairs.train"), 0);
     assert_eq!(at_u64(&result, "stats.pairs.unpaired.belowMargin"), 4);
-    assert!(!wd.path("out/train.jsonl").exists());
+    assert!(
+        at_str(&result, "error").contains("no training pair could be formed"),
+        "{result}"
+    );
+    assert!(at_str(&result, "error").contains("within the margin 4"));
+    assert!(!wd.path("out").exists());
 }
 
 #[test]

@@ -1,0 +1,260 @@
+//! Splits that do not leak and stay put: `--group-by`, `--split-by hash`, `--dedupe` and
+//! the leakage report, on the real binary. Each test finds every example in the files
+//! written and checks the rule on the examples themselves.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use crate::util::*;
+
+/// The split files of a format's directory, by split name, each as its set of rows.
+fn rows_by_split(dir: &std::path::Path) -> BTreeMap<String, BTreeSet<String>> {
+    let mut out = BTreeMap::new();
+    for name in list_dir(dir) {
+        let split = name.split('.').next().unwrap_or_default().to_string();
+        if !["train", "eval", "test", "validation"].contains(&split.as_str()) {
+            continue;
+        }
+        let text = std::fs::read_to_string(dir.join(&name)).unwrap();
+        let rows: BTreeSet<String> = if name.ends_with(".csv") {
+            let mut r = csv::ReaderBuilder::new().from_reader(text.as_bytes());
+            r.records()
+                .map(|rec| {
+                    rec.expect("a CSV record")
+                        .iter()
+                        .collect::<Vec<_>>()
+                        .join("\u{1f}")
+                })
+                .collect()
+        } else {
+            text.lines().map(str::to_string).collect()
+        };
+        out.insert(split, rows);
+    }
+    out
+}
+
+fn export_json(wd: &Workdir, args: &[&str]) -> Value {
+    let run = wd.rlx(args.iter().copied()).arg("--json").run();
+    run.expect_success();
+    run.json()
+}
+
+fn session_of(line: &Value) -> String {
+    line["metadata"]["sessionId"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn group_by_keeps_every_session_in_one_split() {
+    for input in ["retrieval/pairs.jsonl", "extraction/pairs.jsonl"] {
+        let wd = Workdir::new();
+        let r = export_json(
+            &wd,
+            &[
+                "export",
+                &fx(input),
+                "-o",
+                "out",
+                "--format",
+                "jsonl",
+                "--group-by",
+                "metadata.sessionId",
+                "--validation-ratio",
+                "0.1",
+            ],
+        );
+        let mut seen: BTreeMap<String, &str> = BTreeMap::new();
+        for split in ["train", "validation", "eval"] {
+            let path = wd.path(&format!("out/{split}.jsonl"));
+            if !path.exists() {
+                continue;
+            }
+            for line in read_jsonl(&path) {
+                let s = session_of(&line);
+                let before = seen.insert(s.clone(), split);
+                assert!(
+                    before.is_none() || before == Some(split),
+                    "{input}: session {s} is in {before:?} and {split}"
+                );
+            }
+        }
+        let g = at(&r, "stats.groups");
+        let groups = at_u64(g, "train") + at_u64(g, "validation") + at_u64(g, "eval");
+        assert_eq!(groups, seen.len() as u64, "{input}");
+        let n = input_examples(&fixture(input)).len() as u64;
+        assert_eq!(at_u64(g, "targetEval"), n - (n * 8 / 10));
+        // As close as whole groups allow: within the largest group of the target.
+        let largest = at_u64(g, "largest");
+        let eval = at_u64(&r, "stats.evalExamples");
+        assert!(eval.abs_diff(at_u64(g, "targetEval")) <= largest, "{r}");
+        assert_eq!(at_str(&r, "stats.groupBy"), "metadata.sessionId");
+    }
+}
+
+#[test]
+fn examples_without_the_path_are_groups_of_their_own_in_one_warning() {
+    let wd = Workdir::new();
+    let r = export_json(
+        &wd,
+        &[
+            "export",
+            &fx("consolidation/examples.jsonl"),
+            "-o",
+            "out",
+            "--group-by",
+            "metadata.sessionId",
+        ],
+    );
+    assert_eq!(
+        r["warningCounts"]["missingGroupKey"], 1,
+        "{}",
+        r["warnings"]
+    );
+    assert_eq!(at_u64(&r, "stats.groups.missingKey"), 40);
+    let w = r["warnings"][0].as_str().unwrap();
+    assert!(
+        w.contains("40 example(s) have no metadata.sessionId"),
+        "{w}"
+    );
+}
+
+#[test]
+fn a_pre_split_input_is_re_split_by_groups() {
+    let wd = Workdir::new();
+    let r = export_json(
+        &wd,
+        &[
+            "export",
+            &fx("retrieval/dataset-object.json"),
+            "-o",
+            "out",
+            "--group-by",
+            "metadata.sessionId",
+        ],
+    );
+    assert_eq!(r["stats"]["keptInputSplit"], false);
+    assert!(r["stats"]["groups"].is_object());
+}
+
+/// Export the first `n` lines of a log, then all of them: every example of the first
+/// export is in the same split the second time, in every format.
+#[test]
+fn hash_split_never_moves_an_old_example_when_the_log_grows() {
+    let all = std::fs::read_to_string(fixture("retrieval/pairs.jsonl")).unwrap();
+    let lines: Vec<&str> = all.lines().collect();
+    let wd = Workdir::new();
+    let old = wd.write("old.jsonl", lines[..200].join("\n") + "\n");
+    let new = wd.write("new.jsonl", lines.join("\n") + "\n");
+    for (input, out) in [(&old, "a"), (&new, "b")] {
+        export_json(
+            &wd,
+            &[
+                "export",
+                &input.display().to_string(),
+                "-o",
+                out,
+                "--format",
+                "all",
+                "--split-by",
+                "hash",
+                "--validation-ratio",
+                "0.1",
+            ],
+        );
+    }
+    for format in list_dir(&wd.path("a")) {
+        let before = rows_by_split(&wd.path(&format!("a/{format}")));
+        let after = rows_by_split(&wd.path(&format!("b/{format}")));
+        assert!(!before.is_empty(), "{format}: no split files");
+        for (split, rows) in &before {
+            let later = after.get(split).cloned().unwrap_or_default();
+            let moved: Vec<&String> = rows.iter().filter(|r| !later.contains(*r)).collect();
+            assert!(
+                moved.is_empty(),
+                "{format}: {} row(s) of {split} moved, e.g. {:.200}",
+                moved.len(),
+                moved[0]
+            );
+        }
+    }
+}
+
+/// The split of an example is the README's formula, recomputed here: u = the first 8
+/// bytes of SHA-256("<seed>:<key>") / 2^64, eval when u < R, validation when < R + V.
+#[test]
+fn hash_split_follows_the_documented_formula() {
+    use sha2::{Digest, Sha256};
+    let wd = Workdir::new();
+    let r = export_json(
+        &wd,
+        &[
+            "export",
+            &fx("retrieval/pairs.jsonl"),
+            "-o",
+            "out",
+            "--format",
+            "jsonl",
+            "--split-by",
+            "hash",
+            "--group-by",
+            "metadata.sessionId",
+            "--seed",
+            "7",
+            "--split-ratio",
+            "0.25",
+        ],
+    );
+    assert!(r["stats"]["expectedSplit"].is_array());
+    for (file, want_eval) in [("train", false), ("eval", true)] {
+        for line in read_jsonl(&wd.path(&format!("out/{file}.jsonl"))) {
+            let key = serde_json::to_string(&line["metadata"]["sessionId"]).unwrap();
+            let digest = Sha256::digest(format!("7:{key}").as_bytes());
+            let u = u64::from_be_bytes(digest[..8].try_into().unwrap());
+            // u / 2^64 < 1/4 exactly when u < 2^62.
+            assert_eq!(u < (1u64 << 62), want_eval, "{key} in {file}");
+        }
+    }
+}
+
+#[test]
+fn dedupe_drops_repeats_and_the_report_counts_leaks_without_it() {
+    let text = std::fs::read_to_string(fixture("retrieval/examples.jsonl")).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    // Every example twice, the copy with another metadata note (same state, action,
+    // reward), plus the first ten once more byte for byte.
+    let mut log = String::new();
+    for l in &lines {
+        log.push_str(l);
+        log.push('\n');
+    }
+    for l in &lines[..10] {
+        log.push_str(l);
+        log.push('\n');
+    }
+    let wd = Workdir::new();
+    let input = wd.write("log.jsonl", &log).display().to_string();
+    let r = export_json(&wd, &["export", &input, "-o", "d", "--dedupe"]);
+    assert_eq!(at_u64(&r, "stats.duplicateExamples"), 10);
+    assert_eq!(at_u64(&r, "stats.totalExamples"), 40);
+    assert_eq!(at_u64(&r, "stats.inputExamples"), 50);
+    let mut all = read_jsonl(&wd.path("d/train.jsonl"));
+    all.extend(read_jsonl(&wd.path("d/eval.jsonl")));
+    let distinct: BTreeSet<String> = all.iter().map(|v| v.to_string()).collect();
+    assert_eq!(distinct.len(), 40);
+
+    let r = export_json(&wd, &["export", &input, "-o", "k"]);
+    let train: BTreeSet<String> = read_jsonl(&wd.path("k/train.jsonl"))
+        .iter()
+        .map(|v| v.to_string())
+        .collect();
+    let repeats = read_jsonl(&wd.path("k/eval.jsonl"))
+        .iter()
+        .filter(|v| train.contains(&v.to_string()))
+        .count() as u64;
+    assert_eq!(at_u64(&r, "stats.leakage.evalRepeatsTrain"), repeats);
+    assert!(at_u64(&r, "stats.leakage.evalSharesTrainState") >= repeats);
+    // With the hash split, identical examples share a split: nothing leaks.
+    let r = export_json(&wd, &["export", &input, "-o", "h", "--split-by", "hash"]);
+    assert_eq!(at_u64(&r, "stats.leakage.evalRepeatsTrain"), 0);
+}
