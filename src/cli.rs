@@ -80,9 +80,12 @@ impl CommonArgs {
 
 #[derive(Debug, Args, Clone)]
 pub struct ExportArgs {
-    /// Input dataset: JSON Lines, a JSON array of examples, or a {"train","eval","stats"}
-    /// object; gzip is detected and read transparently. `-` reads stdin.
-    pub input: String,
+    /// Input datasets, read in the order given: JSON Lines, a JSON array of examples, or
+    /// a {"train","eval","stats"} object; gzip is detected and read transparently. `-`
+    /// reads stdin (once); a directory reads its *.jsonl, *.json, *.jsonl.gz and
+    /// *.json.gz files in name order.
+    #[arg(required = true, num_args = 1.., value_name = "INPUT")]
+    pub input: Vec<String>,
 
     /// Output directory. It is written atomically and must not exist or be empty,
     /// unless --force.
@@ -221,9 +224,10 @@ pub struct ExportArgs {
 
 #[derive(Debug, Args, Clone)]
 pub struct ValidateArgs {
-    /// Input dataset (as for export), or with --check-file an already written file.
+    /// Input datasets (as for export), or with --check-file one already written file.
     /// `-` reads stdin.
-    pub input: String,
+    #[arg(required = true, num_args = 1.., value_name = "INPUT")]
+    pub input: Vec<String>,
 
     /// Also run the checks this format needs (prompt fields for openai/anthropic, token
     /// limits for openai).

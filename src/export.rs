@@ -17,7 +17,8 @@ use crate::format::anthropic::AnthropicStyle;
 use crate::format::trl::TrlStyle;
 use crate::format::{self, FormatChoice, FormatReason, FormatSpec, WriterConfig};
 use crate::group::KeyPath;
-use crate::input::{self, Source};
+use crate::input;
+use crate::inputs::Inputs;
 use crate::objective::{Objective, ObjectivePlan};
 use crate::outcome::{finish, Outcome, UsageError};
 use crate::output::{OutputDir, Staging};
@@ -37,7 +38,7 @@ use crate::validate::{Checks, Warning};
 /// Every flag resolved, with the reasons for the choices made on the user's behalf.
 #[derive(Debug, Clone)]
 pub struct ExportPlan {
-    pub input: String,
+    pub inputs: Vec<String>,
     pub output: PathBuf,
     pub choice: FormatChoice,
     pub format_reason: FormatReason,
@@ -89,7 +90,7 @@ impl ExportPlan {
         let writes_openai = objective.formats(choice).iter().any(|s| s.name == "openai");
         let model = objective.model(args.model.as_deref(), writes_openai)?;
         Ok(ExportPlan {
-            input: args.input.clone(),
+            inputs: args.input.clone(),
             output: args.output.clone(),
             choice,
             format_reason,
@@ -179,10 +180,12 @@ fn export(plan: &ExportPlan, result: &mut ExportResult, progress: &Progress) -> 
     result.stats.split_ratio = plan.split_ratio.to_string();
     result.stats.validation_ratio = plan.validation_ratio.to_string();
     let staging = Staging::begin(&plan.output, plan.force, plan.compress)?;
-    let source = Source::open(&plan.input)?;
-    result.stats.input_shape = Some(source.shape);
+    let source = Inputs::open(&plan.inputs)?;
+    record_inputs(&source, result);
     let specs = plan.specs();
     let objective = plan.objective.objective();
+    let hash_split = (plan.split_by == SplitBy::Hash)
+        .then(|| HashSplit::new(plan.seed, plan.split_ratio, plan.validation_ratio));
     let inspection = scan::inspect(
         &source,
         InspectOptions {
@@ -191,11 +194,7 @@ fn export(plan: &ExportPlan, result: &mut ExportResult, progress: &Progress) -> 
                 .needs_reward_facts()
                 .then_some(objective.needs_pairs().then_some(&plan.objective.pair_by)),
             group_by: plan.group_by.as_ref(),
-            hash_split: (plan.split_by == SplitBy::Hash).then_some(HashSplit {
-                seed: plan.seed,
-                eval: plan.split_ratio,
-                validation: plan.validation_ratio,
-            }),
+            hash_split: hash_split.as_ref(),
             dedupe: plan.dedupe,
             ..inspect_options(plan.policy, &specs, plan.skip_invalid, plan.threads)
         },
@@ -222,7 +221,11 @@ fn export(plan: &ExportPlan, result: &mut ExportResult, progress: &Progress) -> 
     result.stats.policy_type = Some(policy);
     let selection = select::select(
         &inspection.entries,
-        source.shape,
+        if source.keeps_own_split() {
+            source.shape
+        } else {
+            input::Shape::JsonLines
+        },
         &SelectOptions {
             shuffle: plan.shuffle,
             seed: plan.seed,
@@ -353,7 +356,24 @@ pub(crate) fn record_inspection(result: &mut ExportResult, inspection: &Inspecti
     }
 }
 
-pub(crate) fn no_valid_examples(source: &Source, inspection: &Inspection) -> String {
+/// The inputs read, in `result`, and a warning for dataset objects pooled with others.
+pub(crate) fn record_inputs(inputs: &Inputs, result: &mut ExportResult) {
+    result.stats.input_shape = Some(inputs.shape);
+    if inputs.len() > 1 || !inputs.directories.is_empty() {
+        result.stats.input_files = inputs.names();
+        result.stats.input_directories = inputs
+            .directories
+            .iter()
+            .map(|(d, n)| format!("{d} ({n} file(s))"))
+            .collect();
+    }
+    let pooled = inputs.pooled_datasets();
+    if !pooled.is_empty() {
+        result.add_warning(Warning::InputSplitNotKept { inputs: pooled });
+    }
+}
+
+pub(crate) fn no_valid_examples(source: &Inputs, inspection: &Inspection) -> String {
     if inspection.input_examples == 0 {
         format!(
             "{}: the {} holds no examples; expected at least one",
@@ -379,7 +399,7 @@ pub(crate) fn no_valid_examples(source: &Source, inspection: &Inspection) -> Str
 
 fn empty_split_warnings(
     plan: &ExportPlan,
-    source: &Source,
+    source: &Inputs,
     inspection: &Inspection,
     selection: &Selection,
 ) -> Vec<Warning> {
@@ -396,8 +416,7 @@ fn empty_split_warnings(
             Split::Train => true,
             Split::Eval => !plan.is_split_ratio_explicit_zero,
             Split::Validation => {
-                plan.validation_ratio != Ratio::ZERO
-                    || (source.shape == input::Shape::Dataset && had_validation)
+                plan.validation_ratio != Ratio::ZERO || (source.keeps_own_split() && had_validation)
             }
         };
         if wanted {
@@ -414,7 +433,7 @@ fn empty_split_warnings(
 fn write_format(
     spec: &FormatSpec,
     config: &WriterConfig,
-    source: &Source,
+    source: &Inputs,
     inspection: &Inspection,
     rows: &[SplitRows; 3],
     dir: &OutputDir,

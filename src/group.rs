@@ -276,9 +276,13 @@ pub fn split_key<'a>(
 /// The hash split's unit: the first 8 bytes of SHA-256(`<seed>:<key>`), big-endian
 /// (divided by 2^64 it is u in [0, 1)).
 pub fn hash_unit(seed: u64, key: &str) -> u64 {
+    hash_unit_after(&format!("{seed}:"), key)
+}
+
+/// `hash_unit` with the `<seed>:` prefix made once.
+pub fn hash_unit_after(prefix: &str, key: &str) -> u64 {
     let mut h = Sha256::new();
-    h.update(seed.to_string().as_bytes());
-    h.update(b":");
+    h.update(prefix.as_bytes());
     h.update(key.as_bytes());
     let digest = h.finalize();
     let mut first = [0u8; 8];

@@ -14,6 +14,7 @@ pub mod export;
 pub mod format;
 pub mod group;
 pub mod input;
+pub mod inputs;
 pub mod json;
 pub mod objective;
 pub mod outcome;

@@ -11,7 +11,8 @@ use std::ops::Range;
 
 use crate::example::{Policy, Split};
 use crate::group::{self, KeyPath, PairBy};
-use crate::input::{self, Location, Origin, ScanSummary, Source, Span};
+use crate::input::{self, Location, Origin, ScanSummary, Span};
+use crate::inputs::Inputs;
 use crate::json::{self, ExampleText, RawMap, TextError, WalkError};
 use crate::pair::RewardFacts;
 use crate::parallel;
@@ -19,7 +20,7 @@ use crate::progress::Progress;
 use crate::prompt;
 use crate::reward::Reward;
 use crate::schema::{Schema, ShapeTable};
-use crate::split::{self, HashSplit};
+use crate::split::HashSplit;
 use crate::validate::{self, Checks, Print, RewardRange, Warning};
 
 /// A valid example's place in the input: one is kept per example for the whole export,
@@ -118,9 +119,9 @@ impl Entry {
         }
     }
 
-    pub fn location(&self, source: &Source) -> Location {
+    pub fn location(&self, inputs: &Inputs) -> Location {
         Location {
-            source: source.name().clone(),
+            source: inputs.name_at(self.span().offset).clone(),
             origin: self.origin,
             index: self.index as usize,
             line: self.line,
@@ -215,7 +216,7 @@ pub struct InspectOptions<'a> {
     /// Hash each example's value at this path as its group key.
     pub group_by: Option<&'a KeyPath>,
     /// Split each example by its hash unit.
-    pub hash_split: Option<HashSplit>,
+    pub hash_split: Option<&'a HashSplit>,
     /// Drop examples whose state, action and reward repeat an earlier one.
     pub dedupe: bool,
 }
@@ -288,7 +289,7 @@ const REJECTED_TEXT_LIMIT: usize = 64 << 10;
 
 /// Scan, parse and check every example once.
 pub fn inspect(
-    source: &Source,
+    source: &Inputs,
     options: InspectOptions<'_>,
     progress: &Progress,
 ) -> anyhow::Result<Inspection> {
@@ -809,9 +810,9 @@ fn check_bytes(bytes: Option<&[u8]>, location: &Location, options: &InspectOptio
             options
                 .group_by
                 .map(|_| (group::hash_parts([key.as_bytes()]), found)),
-            options.hash_split.map(|h| {
-                split::split_of_unit(group::hash_unit(h.seed, &key), h.eval, h.validation)
-            }),
+            options
+                .hash_split
+                .map(|h| h.split_of(group::hash_unit_after(&h.prefix, &key))),
         )
     } else {
         (None, None)
@@ -819,7 +820,7 @@ fn check_bytes(bytes: Option<&[u8]>, location: &Location, options: &InspectOptio
     Ok(Facts {
         group_key,
         hash_split,
-        state_print: group::fingerprint(text.state, walked.is_compact),
+        state_print: walked.state_print,
         policy,
         reward: text.reward_value,
         print: walked.print,

@@ -5,7 +5,8 @@
 
 use std::ops::Range;
 
-use crate::input::{Location, Source};
+use crate::input::Location;
+use crate::inputs::Inputs;
 use crate::progress::Progress;
 use crate::scan::{Entry, Form};
 
@@ -98,7 +99,7 @@ pub fn batch_bytes(threads: usize) -> usize {
 /// The selected examples of a split, re-read from the input a batch at a time (the file
 /// is read at positions, so threads reading batches do not contend).
 pub struct SpanStream<'a> {
-    source: &'a Source,
+    source: &'a Inputs,
     entries: &'a [Entry],
     ids: &'a [u32],
     progress: &'a Progress,
@@ -107,7 +108,7 @@ pub struct SpanStream<'a> {
 
 impl<'a> SpanStream<'a> {
     pub fn new(
-        source: &'a Source,
+        source: &'a Inputs,
         entries: &'a [Entry],
         ids: &'a [u32],
         progress: &'a Progress,
@@ -179,7 +180,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("in.jsonl");
         std::fs::write(&path, "{\"state\":{},\"action\":{},\"reward\":1}\n").unwrap();
-        let source = Source::open(path.to_str().unwrap()).unwrap();
+        let source = Inputs::open(&[path.to_str().unwrap().to_string()]).unwrap();
         // 3 MiB examples: one fits a batch, two go over, one alone may go over.
         let big = |i: u64, len: u32| {
             let span = Span {

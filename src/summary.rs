@@ -73,6 +73,12 @@ pub struct Stats {
     /// Whether a pre-split input kept its own train/eval split.
     pub kept_input_split: bool,
     pub input_shape: Option<crate::input::Shape>,
+    /// With several inputs (or a directory): every file read, in order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub input_files: Vec<String>,
+    /// Each directory given, with how many files it held.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub input_directories: Vec<String>,
     /// `sft`, `dpo`, `kto` or `reward`.
     pub objective: String,
     /// Valid examples left out by --min-reward.
@@ -233,7 +239,20 @@ impl ExportResult {
             writeln!(out, "  policy:   {p}")?;
         }
         if let Some(shape) = s.input_shape {
-            writeln!(out, "  input:    {} example(s), {shape}", s.input_examples)?;
+            if s.input_files.is_empty() {
+                writeln!(out, "  input:    {} example(s), {shape}", s.input_examples)?;
+            } else {
+                writeln!(
+                    out,
+                    "  input:    {} example(s) from {} file(s): {}",
+                    s.input_examples,
+                    s.input_files.len(),
+                    s.input_files.join(", ")
+                )?;
+                for d in &s.input_directories {
+                    writeln!(out, "            directory {d}")?;
+                }
+            }
         }
         if !is_validation {
             let order = if s.shuffled {

@@ -64,6 +64,8 @@ pub enum Warning {
     },
     /// Keys of a dataset object that rlx does not read.
     IgnoredKeys { keys: Vec<String> },
+    /// Dataset objects among several inputs: their own split is not kept.
+    InputSplitNotKept { inputs: Vec<String> },
     /// Examples without the --group-by path, each a group of its own.
     MissingGroupKey {
         path: String,
@@ -108,6 +110,7 @@ impl Warning {
             Warning::UnknownActionValue { .. } => "unknownActionValue",
             Warning::NegativeRewardsInSft { .. } => "negativeRewardsInSft",
             Warning::MissingGroupKey { .. } => "missingGroupKey",
+            Warning::InputSplitNotKept { .. } => "inputSplitNotKept",
             Warning::OversizedGroups { .. } => "oversizedGroups",
             Warning::FewTrainingPairs { .. } => "fewTrainingPairs",
             Warning::OneKtoLabel { .. } => "oneKtoLabel",
@@ -171,6 +174,12 @@ impl fmt::Display for Warning {
                     .map(|k| format!("\"{k}\""))
                     .collect::<Vec<_>>()
                     .join(", ")
+            ),
+            Warning::InputSplitNotKept { inputs } => write!(
+                f,
+                "{} {} a pre-split dataset object, but with several inputs every example is pooled and split by the options; its own train/eval split is not kept (export it alone to keep it)",
+                inputs.join(", "),
+                if inputs.len() == 1 { "is" } else { "are" }
             ),
             Warning::MissingGroupKey { path, count, first } => write!(
                 f,

@@ -7,9 +7,9 @@ use std::time::Instant;
 
 use crate::check_file;
 use crate::cli::ValidateArgs;
-use crate::export::{inspect_options, no_valid_examples, record_inspection};
+use crate::export::{inspect_options, no_valid_examples, record_inputs, record_inspection};
 use crate::format::{self, FormatSpec};
-use crate::input::Source;
+use crate::inputs::Inputs;
 use crate::outcome::{finish, Outcome, UsageError};
 use crate::progress::Progress;
 use crate::scan;
@@ -21,17 +21,22 @@ use crate::tokens;
 pub fn run(args: &ValidateArgs) -> Outcome {
     let started = Instant::now();
     let progress = Progress::new(args.common.quiet || args.common.json);
+    let names: Vec<&str> = args
+        .input
+        .iter()
+        .map(|i| if i == "-" { "<stdin>" } else { i.as_str() })
+        .collect();
     let mut result = ExportResult {
-        output: if args.input == "-" {
-            "<stdin>".into()
-        } else {
-            args.input.clone()
-        },
+        output: names.join(", "),
         ..Default::default()
     };
-    let outcome = match args.check_file {
-        Some(platform) => check_file::check(&args.input, platform, &args.model, &mut result),
-        None => validate_input(args, &mut result, &progress),
+    let outcome = match (args.check_file, args.input.as_slice()) {
+        (Some(platform), [one]) => check_file::check(one, platform, &args.model, &mut result),
+        (Some(_), _) => Err(UsageError(
+            "--check-file checks one written file at a time; expected one input".into(),
+        )
+        .into()),
+        (None, _) => validate_input(args, &mut result, &progress),
     };
     progress.clear();
     result.elapsed_secs = started.elapsed().as_secs_f64();
@@ -53,8 +58,8 @@ fn validate_input(
         "no --format: format-specific checks skipped".into()
     };
     let model = tokens::find_model(&args.model).map_err(UsageError)?;
-    let source = Source::open(&args.input)?;
-    result.stats.input_shape = Some(source.shape);
+    let source = Inputs::open(&args.input)?;
+    record_inputs(&source, result);
     let inspection = scan::inspect(
         &source,
         inspect_options(args.common.policy, &specs, true, args.common.thread_count()),

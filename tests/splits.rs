@@ -258,3 +258,133 @@ fn dedupe_drops_repeats_and_the_report_counts_leaks_without_it() {
     let r = export_json(&wd, &["export", &input, "-o", "h", "--split-by", "hash"]);
     assert_eq!(at_u64(&r, "stats.leakage.evalRepeatsTrain"), 0);
 }
+
+#[test]
+fn many_inputs_of_any_shape_export_as_one_and_name_their_files() {
+    let wd = Workdir::new();
+    let gz = wd.write(
+        "more.jsonl.gz",
+        std::fs::read(fixture("shapes/gzipped.jsonl.gz")).unwrap(),
+    );
+    let dir = wd.path("logs");
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = std::fs::read_to_string(fixture("extraction/examples.jsonl")).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    wd.write("logs/b.jsonl", lines[20..].join("\n") + "\n");
+    wd.write("logs/a.jsonl", lines[..20].join("\n") + "\n");
+    wd.write("logs/notes.txt", "not an input\n");
+    let r = export_json(
+        &wd,
+        &[
+            "export",
+            &fx("extraction/array.json"),
+            &gz.display().to_string(),
+            "logs",
+            "-o",
+            "out",
+            "--format",
+            "jsonl",
+        ],
+    );
+    let files: Vec<&str> = r["stats"]["inputFiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    assert_eq!(files.len(), 4, "{files:?}");
+    assert!(files[2].ends_with("logs/a.jsonl") && files[3].ends_with("logs/b.jsonl"));
+    assert_eq!(at_u64(&r, "stats.inputExamples"), 24 + 10 + 40);
+    assert_eq!(at_u64(&r, "stats.totalExamples"), 74);
+    assert!(r["stats"]["inputDirectories"][0]
+        .as_str()
+        .unwrap()
+        .contains("(2 file(s))"));
+    let mut written: Vec<String> = read_jsonl(&wd.path("out/train.jsonl"))
+        .iter()
+        .chain(read_jsonl(&wd.path("out/eval.jsonl")).iter())
+        .map(canonical)
+        .collect();
+    written.sort();
+    let array: Vec<Value> =
+        serde_json::from_slice(&std::fs::read(fixture("extraction/array.json")).unwrap()).unwrap();
+    let mut want: Vec<String> = array
+        .iter()
+        .chain(input_examples(&fixture("extraction/examples.jsonl")).iter())
+        .map(canonical)
+        .collect();
+    let gz_lines = String::from_utf8(gunzip(&std::fs::read(&gz).unwrap())).unwrap();
+    want.extend(
+        gz_lines
+            .lines()
+            .map(|l| canonical(&serde_json::from_str(l).unwrap())),
+    );
+    want.sort();
+    assert_eq!(written, want);
+}
+
+#[test]
+fn a_bad_example_in_a_later_input_is_named_by_its_file() {
+    let wd = Workdir::new();
+    let run = wd
+        .rlx([
+            "export",
+            &fx("extraction/examples.jsonl"),
+            &fx("bad/reward-is-string.jsonl"),
+            "-o",
+            "out",
+        ])
+        .run();
+    run.expect_code(1);
+    assert!(
+        run.error_line().contains("reward-is-string.jsonl:2:"),
+        "{}",
+        run.report()
+    );
+    assert!(!wd.path("out").exists());
+}
+
+#[test]
+fn dataset_objects_among_several_inputs_are_pooled_with_a_warning() {
+    let wd = Workdir::new();
+    let r = export_json(
+        &wd,
+        &[
+            "export",
+            &fx("retrieval/dataset-object.json"),
+            &fx("retrieval/examples.jsonl"),
+            "-o",
+            "out",
+        ],
+    );
+    assert_eq!(r["stats"]["keptInputSplit"], false);
+    assert_eq!(r["warningCounts"]["inputSplitNotKept"], 1);
+    assert_eq!(at_u64(&r, "stats.totalExamples"), 70);
+}
+
+#[test]
+fn an_empty_directory_is_an_error_naming_it() {
+    let wd = Workdir::new();
+    std::fs::create_dir_all(wd.path("empty")).unwrap();
+    let run = wd.rlx(["export", "empty", "-o", "out"]).run();
+    run.expect_code(1);
+    run.expect_stderr("empty: is a directory with no *.jsonl");
+    let run = wd.rlx(["validate", "-", "-"]).stdin("").run();
+    run.expect_code(1);
+    run.expect_stderr("stdin is given more than once");
+}
+
+#[test]
+fn validate_reads_many_inputs_too() {
+    let wd = Workdir::new();
+    let run = wd
+        .rlx([
+            "validate",
+            &fx("retrieval/examples.jsonl"),
+            &fx("retrieval/array.json"),
+            "--json",
+        ])
+        .run();
+    run.expect_success();
+    assert_eq!(at_u64(&run.json(), "stats.inputExamples"), 64);
+}

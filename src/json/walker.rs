@@ -20,6 +20,8 @@ use crate::schema::Schema;
 pub struct Walked {
     pub shape: u64,
     pub print: u64,
+    /// The fingerprint of the state alone (as `print` is of state, action and reward).
+    pub state_print: u64,
     /// The text is exactly what `write_compact` would write for it (with nextState
     /// under its own name, metadata and the other keys included).
     pub is_compact: bool,
@@ -497,6 +499,7 @@ fn combine_parts<'p>(
 ) -> Walked {
     let mut shape = 0;
     let mut print = 0;
+    let mut state_print = 0;
     let mut is_spaced = false;
     for (name, (w, spaced)) in parts {
         is_spaced |= spaced;
@@ -504,10 +507,14 @@ fn combine_parts<'p>(
         if matches!(name, "state" | "action" | "reward") {
             print = mix(print, w.content);
         }
+        if name == "state" {
+            state_print = w.content;
+        }
     }
     Walked {
         shape,
         print,
+        state_print,
         is_compact: !is_spaced && text.is_laid_out_compactly(bytes),
     }
 }
