@@ -11,11 +11,11 @@ use crate::util::*;
 
 const POLICIES: [&str; 3] = ["extraction", "retrieval", "consolidation"];
 
-/// The venv's python, set up once per test process by `tests/consumers/setup-venv.sh`.
-fn python() -> &'static PathBuf {
-    static PY: OnceLock<PathBuf> = OnceLock::new();
-    PY.get_or_init(|| {
-        let script = repo().join("tests/consumers/setup-venv.sh");
+/// The python a setup script prints as its last line, run once per test process.
+/// A failed setup fails the test: the consumer checks are the point.
+fn venv_python(cell: &'static OnceLock<PathBuf>, script: &str, what: &str) -> &'static PathBuf {
+    cell.get_or_init(|| {
+        let script = repo().join("tests/consumers").join(script);
         let out = Command::new("bash")
             .arg(&script)
             .current_dir(repo())
@@ -23,32 +23,7 @@ fn python() -> &'static PathBuf {
             .unwrap_or_else(|e| panic!("cannot run bash {}: {e}", script.display()));
         assert!(
             out.status.success(),
-            "bash {} failed ({}): python3 or pip is not usable, and the consumer checks cannot run\n{}",
-            script.display(),
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let py = String::from_utf8_lossy(&out.stdout).trim().to_string();
-        let py = PathBuf::from(py.lines().last().unwrap_or_default());
-        assert!(py.is_file(), "setup-venv.sh printed {py:?}, which is not a file");
-        py
-    })
-}
-
-/// The python of the TRL venv (torch, transformers, trl), kept outside the clone by
-/// `tests/consumers/setup-trl-venv.sh` so that only a new machine installs it.
-pub(crate) fn trl_python() -> &'static PathBuf {
-    static PY: OnceLock<PathBuf> = OnceLock::new();
-    PY.get_or_init(|| {
-        let script = repo().join("tests/consumers/setup-trl-venv.sh");
-        let out = Command::new("bash")
-            .arg(&script)
-            .current_dir(repo())
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run bash {}: {e}", script.display()));
-        assert!(
-            out.status.success(),
-            "bash {} failed ({}): the TRL consumer checks cannot run\n{}",
+            "bash {} failed ({}): {what}\n{}",
             script.display(),
             out.status,
             String::from_utf8_lossy(&out.stderr)
@@ -57,10 +32,32 @@ pub(crate) fn trl_python() -> &'static PathBuf {
         let py = PathBuf::from(py.lines().last().unwrap_or_default());
         assert!(
             py.is_file(),
-            "setup-trl-venv.sh printed {py:?}, which is not a file"
+            "{} printed {py:?}, which is not a file",
+            script.display()
         );
         py
     })
+}
+
+/// The venv's python, set up by `tests/consumers/setup-venv.sh`.
+fn python() -> &'static PathBuf {
+    static PY: OnceLock<PathBuf> = OnceLock::new();
+    venv_python(
+        &PY,
+        "setup-venv.sh",
+        "python3 or pip is not usable, and the consumer checks cannot run",
+    )
+}
+
+/// The python of the TRL venv (torch, transformers, trl), kept outside the clone by
+/// `tests/consumers/setup-trl-venv.sh` so that only a new machine installs it.
+pub(crate) fn trl_python() -> &'static PathBuf {
+    static PY: OnceLock<PathBuf> = OnceLock::new();
+    venv_python(
+        &PY,
+        "setup-trl-venv.sh",
+        "the TRL consumer checks cannot run",
+    )
 }
 
 /// Run the consumer check on `dir`; its rejection fails the test with its stderr.

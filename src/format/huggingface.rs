@@ -533,7 +533,8 @@ fn pretty(v: &Value) -> anyhow::Result<String> {
     Ok(s)
 }
 
-fn written_splits(result: &ExportResult) -> Vec<(Split, u64)> {
+/// The splits written, with their counts (the card lists only these).
+pub fn written_splits(result: &ExportResult) -> Vec<(Split, u64)> {
     let s = &result.stats;
     [
         (Split::Train, s.train_examples),

@@ -308,6 +308,19 @@ impl FormatWriter for OpenAi {
     }
 }
 
+/// The start of USAGE.md's job snippet: the client and the uploads.
+pub fn push_upload(text: &mut String, train: &str, eval: Option<&str>) {
+    text.push_str(&format!(
+        "## Upload and start a job\n\n```python\nfrom openai import OpenAI\n\nclient = OpenAI()\n\
+         train = client.files.create(file=open(\"{train}\", \"rb\"), purpose=\"fine-tune\")\n"
+    ));
+    if let Some(e) = eval {
+        text.push_str(&format!(
+            "valid = client.files.create(file=open(\"{e}\", \"rb\"), purpose=\"fine-tune\")\n"
+        ));
+    }
+}
+
 /// The file a job validates on: eval, else validation, if written.
 fn eval_file(result: &ExportResult, out: &OutputDir) -> Option<String> {
     let s = &result.stats;
@@ -382,15 +395,7 @@ fn usage(
          (`{\"messages\": [...]}`), such as Azure OpenAI fine-tuning, Together AI and Fireworks AI, \
          and by Hugging Face TRL's `SFTTrainer` (conversational format).\n\n",
     );
-    text.push_str(&format!(
-        "## Upload and start a job\n\n```python\nfrom openai import OpenAI\n\nclient = OpenAI()\n\
-         train = client.files.create(file=open(\"{train}\", \"rb\"), purpose=\"fine-tune\")\n"
-    ));
-    if let Some(e) = &eval {
-        text.push_str(&format!(
-            "valid = client.files.create(file=open(\"{e}\", \"rb\"), purpose=\"fine-tune\")\n"
-        ));
-    }
+    push_upload(&mut text, &train, eval.as_deref());
     text.push_str(&format!(
         "job = client.fine_tuning.jobs.create(\n    training_file=train.id,\n{}    model=\"{}\",\n    suffix=\"{}-policy\",\n)\nprint(client.fine_tuning.jobs.retrieve(job.id).status)\n```\n\n",
         if eval.is_some() { "    validation_file=valid.id,\n" } else { "" },

@@ -183,15 +183,7 @@ pub fn usage(result: &ExportResult, train: &str, eval: Option<&str>, model: Mode
             p.pair_by, p.mode, p.min_margin
         ));
     }
-    text.push_str(&format!(
-        "## Upload and start a job\n\n```python\nfrom openai import OpenAI\n\nclient = OpenAI()\n\
-         train = client.files.create(file=open(\"{train}\", \"rb\"), purpose=\"fine-tune\")\n"
-    ));
-    if let Some(e) = eval {
-        text.push_str(&format!(
-            "valid = client.files.create(file=open(\"{e}\", \"rb\"), purpose=\"fine-tune\")\n"
-        ));
-    }
+    super::openai::push_upload(&mut text, train, eval);
     text.push_str(&format!(
         "job = client.fine_tuning.jobs.create(\n    training_file=train.id,\n{}    model=\"{}\",\n    method={{\"type\": \"dpo\", \"dpo\": {{\"hyperparameters\": {{\"beta\": {BETA}}}}}}},\n)\n```\n\n",
         if eval.is_some() { "    validation_file=valid.id,\n" } else { "" },

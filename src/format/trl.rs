@@ -15,7 +15,7 @@ use std::io::Write;
 use anyhow::Context;
 use serde::Serialize;
 
-use super::huggingface::{hf_split_name, size_category, yaml_str};
+use super::huggingface::{hf_split_name, size_category, written_splits, yaml_str};
 use super::{ExampleStream, FormatWriter, Item, SplitOutcome, WriterConfig};
 use crate::example::{Policy, Split};
 use crate::objective::Objective;
@@ -122,18 +122,23 @@ struct Renderer {
 }
 
 impl Renderer {
+    /// The system and user messages.
+    fn messages<'a>(&self, user: &'a str) -> Vec<Message<'a>> {
+        vec![
+            Message {
+                role: "system",
+                content: self.system,
+            },
+            Message {
+                role: "user",
+                content: user,
+            },
+        ]
+    }
+
     fn prompt<'a>(&self, user: &'a str) -> Turns<'a> {
         match self.style {
-            TrlStyle::Conversational => Turns::Chat(vec![
-                Message {
-                    role: "system",
-                    content: self.system,
-                },
-                Message {
-                    role: "user",
-                    content: user,
-                },
-            ]),
+            TrlStyle::Conversational => Turns::Chat(self.messages(user)),
             TrlStyle::Standard => Turns::Plain(format!("{}\n\n{user}", self.system)),
         }
     }
@@ -154,20 +159,14 @@ impl Renderer {
     /// The whole conversation (an implicit-prompt preference side).
     fn conversation<'a>(&self, user: &'a str, action: &'a str) -> Turns<'a> {
         match self.style {
-            TrlStyle::Conversational => Turns::Chat(vec![
-                Message {
-                    role: "system",
-                    content: self.system,
-                },
-                Message {
-                    role: "user",
-                    content: user,
-                },
-                Message {
+            TrlStyle::Conversational => {
+                let mut messages = self.messages(user);
+                messages.push(Message {
                     role: "assistant",
                     content: action,
-                },
-            ]),
+                });
+                Turns::Chat(messages)
+            }
             TrlStyle::Standard => Turns::Plain(format!("{}\n\n{user}\n\n{action}", self.system)),
         }
     }
@@ -316,14 +315,7 @@ impl Trl {
         let policy = self.config.policy.name();
         let style = self.config.trl_style;
         let is_chat = style == TrlStyle::Conversational;
-        let splits: Vec<(Split, u64)> = [
-            (Split::Train, s.train_examples),
-            (Split::Validation, s.validation_examples),
-            (Split::Eval, s.eval_examples),
-        ]
-        .into_iter()
-        .filter(|(_, n)| *n > 0)
-        .collect();
+        let splits = written_splits(result);
         let rows: u64 = splits.iter().map(|(_, n)| n).sum();
         let mut y = String::from("---\n");
         let _ = writeln!(y, "size_categories:\n- {}", size_category(rows));
