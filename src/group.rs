@@ -259,6 +259,14 @@ pub fn split_key<'a>(
 ) -> (Cow<'a, str>, bool) {
     if let Some(value) = group_by.and_then(|p| p.find(example)) {
         let text = value.get();
+        // One session id written by two writers (`"caf\u00e9"` by Python's
+        // ensure_ascii, `"café"` by JavaScript) is one group: escapes are decoded and
+        // written back only where JSON needs them.
+        if text.contains('\\') {
+            if let Ok(v) = serde_json::from_str::<serde_json::Value>(text) {
+                return (Cow::Owned(v.to_string()), true);
+            }
+        }
         return if is_compact {
             (Cow::Borrowed(text), true)
         } else {
@@ -353,6 +361,20 @@ mod tests {
             own,
             r#"{"state":{},"action":{"a":1},"reward":0,"metadata":{"sessionId":"s1"}}"#
         );
+    }
+
+    #[test]
+    fn group_values_written_with_other_escapes_are_one_key() {
+        let a = r#"{"state":{},"action":{},"reward":0,"metadata":{"s":"caf\u00e9\/1"}}"#;
+        let b = r#"{"state":{},"action":{},"reward":0,"metadata":{"s":"café/1"}}"#;
+        let by: KeyPath = "metadata.s".parse().unwrap();
+        let key = |src| {
+            split_key(Some(&by), &example(src), src, true)
+                .0
+                .into_owned()
+        };
+        assert_eq!(key(a), key(b));
+        assert_eq!(key(b), "\"café/1\"");
     }
 
     #[test]

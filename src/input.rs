@@ -351,7 +351,10 @@ impl Source {
         let mut f = &self.file;
         f.seek(SeekFrom::Start(self.start))
             .with_context(|| format!("reading {}", self.name))?;
-        let mut reader = BufReader::with_capacity(1 << 20, f);
+        // The file as it was when opened: lines a growing log gains meanwhile are left
+        // for the next export (and with several inputs they would run into the next
+        // input's offsets).
+        let mut reader = BufReader::with_capacity(1 << 20, f.take(self.len - self.start));
         let mut line_buf: Vec<u8> = Vec::new();
         let mut offset = self.start;
         let mut line_no: u32 = 0;

@@ -177,6 +177,9 @@ fn directory_files(dir: &Path) -> anyhow::Result<Vec<String>> {
         .with_context(|| format!("reading the directory {}", dir.display()))?
         .filter_map(|e| e.ok())
         .filter(|e| e.file_type().is_ok_and(|t| !t.is_dir()))
+        // Rotated logs leave empty files behind; an empty file given by name is still
+        // an error.
+        .filter(|e| e.metadata().is_ok_and(|m| m.len() > 0))
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .filter(|n| DIRECTORY_ENDINGS.iter().any(|end| n.ends_with(end)))
         .collect();
@@ -184,7 +187,7 @@ fn directory_files(dir: &Path) -> anyhow::Result<Vec<String>> {
     if names.is_empty() {
         anyhow::bail!(InputError {
             place: dir.display().to_string(),
-            message: "is a directory with no *.jsonl, *.json, *.jsonl.gz or *.json.gz file; expected at least one input file in it".into(),
+            message: "is a directory with no non-empty *.jsonl, *.json, *.jsonl.gz or *.json.gz file; expected at least one input file in it".into(),
         });
     }
     Ok(names

@@ -27,7 +27,7 @@ pub struct Selection {
 /// How whole groups were assigned (`--group-by`).
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct GroupReport {
-    /// Groups per split, in the order train, validation, eval.
+    /// Groups assigned to each split (before --max-examples), train, validation, eval.
     pub groups: [u64; 3],
     /// The example counts the ratios ask for (with `--split-by hash`, their expectation).
     pub targets: SplitSizes,
@@ -133,6 +133,10 @@ pub fn select(
         }
     };
     if let Some(max) = options.max_examples {
+        if let Some(g) = &mut sel.groups {
+            // The targets of what is kept; the group counts stay those assigned.
+            g.targets = split::limit_sizes(g.targets, max);
+        }
         let limited = split::limit_sizes(sel.sizes(), max);
         sel.unselected = sel.sizes().total() - limited.total();
         sel.train.truncate(limited.train as usize);
@@ -187,7 +191,7 @@ fn split_by_keys(n: u32, options: &SelectOptions, keys: SplitKeys<'_>) -> Select
             r.groups[*s as usize] += 1;
             r.largest = r.largest.max(sizes[g]);
         }
-        r.smallest_share = [targets.validation, targets.eval]
+        r.smallest_share = [targets.train, targets.validation, targets.eval]
             .into_iter()
             .filter(|&t| t > 0)
             .min()

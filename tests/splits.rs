@@ -368,7 +368,7 @@ fn an_empty_directory_is_an_error_naming_it() {
     std::fs::create_dir_all(wd.path("empty")).unwrap();
     let run = wd.rlx(["export", "empty", "-o", "out"]).run();
     run.expect_code(1);
-    run.expect_stderr("empty: is a directory with no *.jsonl");
+    run.expect_stderr("empty: is a directory with no non-empty *.jsonl");
     let run = wd.rlx(["validate", "-", "-"]).stdin("").run();
     run.expect_code(1);
     run.expect_stderr("stdin is given more than once");
