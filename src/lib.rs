@@ -21,6 +21,7 @@ pub mod outcome;
 pub mod output;
 pub mod pair;
 pub mod parallel;
+pub mod parse_failure;
 pub mod progress;
 pub mod prompt;
 pub mod reward;
