@@ -27,6 +27,7 @@ Register-ArgumentCompleter -Native -CommandName 'rlx' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Shuffle, split, validate and write a dataset in one or every format')
             [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Run every check `export` would, and write nothing')
+            [CompletionResult]::new('clean', 'clean', [CompletionResultType]::ParameterValue, 'Remove what killed exports left beside an output directory (stale staging directories), put back an old export a killed --force left aside, and never touch the files of an export still running')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -58,7 +59,8 @@ Register-ArgumentCompleter -Native -CommandName 'rlx' -ScriptBlock {
             [CompletionResult]::new('--dedupe', '--dedupe', [CompletionResultType]::ParameterName, 'Keep the first of examples with identical state, action and reward and drop the rest, counted as duplicateExamples')
             [CompletionResult]::new('--no-metadata', '--no-metadata', [CompletionResultType]::ParameterName, 'Leave each example''s `metadata` out of every format')
             [CompletionResult]::new('--compress', '--compress', [CompletionResultType]::ParameterName, 'Gzip every data file (train.jsonl.gz, ...); README and guide files stay plain')
-            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace a non-empty output directory. The old one survives any failure')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace a non-empty output directory. The old one survives any failure, and the swap is one atomic step (renameat2 RENAME_EXCHANGE on Linux)')
+            [CompletionResult]::new('--no-sync', '--no-sync', [CompletionResultType]::ParameterName, 'Skip syncing the files and directories to disk before the final rename: faster scratch exports that a power loss may leave empty (never half-replaced)')
             [CompletionResult]::new('--skip-invalid', '--skip-invalid', [CompletionResultType]::ParameterName, 'Drop invalid examples instead of failing; each is counted, warned about and written with its location and reason to DIR/rejected.jsonl')
             [CompletionResult]::new('--no-formula-escape', '--no-formula-escape', [CompletionResultType]::ParameterName, 'Write CSV string cells as they are, without the `''` that stops spreadsheets from running cells that start with = + - @ tab CR LF as formulas')
             [CompletionResult]::new('--no-margin', '--no-margin', [CompletionResultType]::ParameterName, 'reward: leave the `margin` column out of every row')
@@ -87,6 +89,16 @@ Register-ArgumentCompleter -Native -CommandName 'rlx' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'rlx;clean' {
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the result as one JSON object on stdout instead of the human summary')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'rlx;completions' {
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -97,6 +109,7 @@ Register-ArgumentCompleter -Native -CommandName 'rlx' -ScriptBlock {
         'rlx;help' {
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Shuffle, split, validate and write a dataset in one or every format')
             [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Run every check `export` would, and write nothing')
+            [CompletionResult]::new('clean', 'clean', [CompletionResultType]::ParameterValue, 'Remove what killed exports left beside an output directory (stale staging directories), put back an old export a killed --force left aside, and never touch the files of an export still running')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -105,6 +118,9 @@ Register-ArgumentCompleter -Native -CommandName 'rlx' -ScriptBlock {
             break
         }
         'rlx;help;validate' {
+            break
+        }
+        'rlx;help;clean' {
             break
         }
         'rlx;help;completions' {

@@ -16,6 +16,9 @@ _rlx() {
             ",$1")
                 cmd="rlx"
                 ;;
+            rlx,clean)
+                cmd="rlx__subcmd__clean"
+                ;;
             rlx,completions)
                 cmd="rlx__subcmd__completions"
                 ;;
@@ -27,6 +30,9 @@ _rlx() {
                 ;;
             rlx,validate)
                 cmd="rlx__subcmd__validate"
+                ;;
+            rlx__subcmd__help,clean)
+                cmd="rlx__subcmd__help__subcmd__clean"
                 ;;
             rlx__subcmd__help,completions)
                 cmd="rlx__subcmd__help__subcmd__completions"
@@ -47,8 +53,22 @@ _rlx() {
 
     case "${cmd}" in
         rlx)
-            opts="-h -V --help --version export validate completions help"
+            opts="-h -V --help --version export validate clean completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rlx__subcmd__clean)
+            opts="-q -h -V --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -75,7 +95,7 @@ _rlx() {
             return 0
             ;;
         rlx__subcmd__export)
-            opts="-o -f -q -h -V --output --format --seed --no-shuffle --split-ratio --validation-ratio --group-by --split-by --dedupe --max-examples --no-metadata --compress --force --skip-invalid --model --anthropic-style --no-formula-escape --objective --min-reward --trl-style --kto-threshold --pair-by --pairs --max-pairs-per-group --min-margin --no-margin --policy --json --quiet --threads --help --version"
+            opts="-o -f -q -h -V --output --format --seed --no-shuffle --split-ratio --validation-ratio --group-by --split-by --dedupe --max-examples --no-metadata --compress --force --no-sync --skip-invalid --model --anthropic-style --no-formula-escape --objective --min-reward --trl-style --kto-threshold --pair-by --pairs --max-pairs-per-group --min-margin --no-margin --policy --json --quiet --threads --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -177,8 +197,22 @@ _rlx() {
             return 0
             ;;
         rlx__subcmd__help)
-            opts="export validate completions help"
+            opts="export validate clean completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rlx__subcmd__help__subcmd__clean)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

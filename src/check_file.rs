@@ -39,7 +39,7 @@ pub fn check(
         CheckFile::Bedrock => "bedrock".into(),
     };
     result.format_reason = "--check-file".into();
-    let source = Source::open(path)?;
+    let source = Source::open(path, &std::env::temp_dir())?;
     let mut counter = model.map(|m| TokenCounter::new(m.encoding));
     let mut lines = 0u64;
     let mut bad = 0u64;

@@ -1,5 +1,5 @@
-//! Paths to remove if the process is interrupted: the staging directory of an export
-//! and the spooled copy of stdin or of a decompressed input. SIGINT and SIGTERM set a
+//! Paths to remove if the process is interrupted: the staging directory of an export,
+//! the output's lock file, and the parent directories rlx created for them. SIGINT and SIGTERM set a
 //! flag in the signal handler itself (so an export about to be moved into place sees
 //! it and stops), then a watcher thread removes the paths and exits 130. SIGXFSZ
 //! (`ulimit -f`) is ignored so a write past the limit fails like any I/O error and the
@@ -37,7 +37,9 @@ impl Registry {
     }
 
     fn remove_all_and_exit(&mut self) -> ! {
-        for p in &self.paths {
+        // Last registered first: the staging directory before the lock beside it, the
+        // lock before the parent directory rlx created to hold both.
+        for p in self.paths.iter().rev() {
             if p.is_dir() {
                 let _ = fs::remove_dir_all(p);
             } else {

@@ -39,6 +39,10 @@ pub enum Command {
     Export(Box<ExportArgs>),
     /// Run every check `export` would, and write nothing.
     Validate(ValidateArgs),
+    /// Remove what killed exports left beside an output directory (stale staging
+    /// directories), put back an old export a killed --force left aside, and never touch
+    /// the files of an export still running.
+    Clean(CleanArgs),
     /// Print a shell completion script to stdout.
     Completions(CompletionsArgs),
 }
@@ -144,9 +148,15 @@ pub struct ExportArgs {
     #[arg(long)]
     pub compress: bool,
 
-    /// Replace a non-empty output directory. The old one survives any failure.
+    /// Replace a non-empty output directory. The old one survives any failure, and the
+    /// swap is one atomic step (renameat2 RENAME_EXCHANGE on Linux).
     #[arg(long)]
     pub force: bool,
+
+    /// Skip syncing the files and directories to disk before the final rename: faster
+    /// scratch exports that a power loss may leave empty (never half-replaced).
+    #[arg(long)]
+    pub no_sync: bool,
 
     /// Drop invalid examples instead of failing; each is counted, warned about and written
     /// with its location and reason to DIR/rejected.jsonl.
@@ -245,6 +255,22 @@ pub struct ValidateArgs {
 
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct CleanArgs {
+    /// The output directory an export was writing (as given to `export -o`); it need
+    /// not exist.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+
+    /// Print the result as one JSON object on stdout instead of the human summary.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -20,7 +20,7 @@ use crate::input;
 use crate::inputs::Inputs;
 use crate::objective::{Objective, ObjectivePlan};
 use crate::outcome::{finish, Outcome, UsageError};
-use crate::output::{OutputDir, Staging};
+use crate::output::{OutputDir, Staging, StagingOptions};
 use crate::pair::{self, SplitRows};
 use crate::progress::Progress;
 use crate::scan::{self, InspectOptions, Inspection};
@@ -54,6 +54,8 @@ pub struct ExportPlan {
     pub include_metadata: bool,
     pub compress: bool,
     pub force: bool,
+    /// Sync files and directories before the rename (off with --no-sync).
+    pub sync: bool,
     pub skip_invalid: bool,
     pub model: Model,
     pub anthropic_style: AnthropicStyle,
@@ -107,6 +109,7 @@ impl ExportPlan {
             include_metadata: !args.no_metadata,
             compress: args.compress,
             force: args.force,
+            sync: !args.no_sync,
             skip_invalid: args.skip_invalid,
             model,
             anthropic_style: args.anthropic_style,
@@ -178,8 +181,18 @@ fn export(plan: &ExportPlan, result: &mut ExportResult, progress: &Progress) -> 
     result.stats.shuffled = plan.shuffle;
     result.stats.split_ratio = plan.split_ratio.to_string();
     result.stats.validation_ratio = plan.validation_ratio.to_string();
-    let staging = Staging::begin(&plan.output, plan.force, plan.compress)?;
-    let source = Inputs::open(&plan.inputs)?;
+    let staging = Staging::begin(
+        &plan.output,
+        StagingOptions {
+            force: plan.force,
+            compress: plan.compress,
+            sync: plan.sync,
+        },
+    )?;
+    if !staging.reclaimed.is_empty() {
+        result.reclaimed = Some(staging.reclaimed.clone());
+    }
+    let source = Inputs::open(&plan.inputs, staging.spool_dir())?;
     record_inputs(&source, result);
     let specs = plan.specs();
     let objective = plan.objective.objective();
@@ -200,6 +213,7 @@ fn export(plan: &ExportPlan, result: &mut ExportResult, progress: &Progress) -> 
         progress,
     )?;
     record_inspection(result, &inspection);
+    crate::fault::kill_at("kill-after-scan");
     result.stats.filtered_examples = inspection.filtered_examples;
     result.stats.duplicate_examples = inspection.duplicate_examples;
     result.stats.split_by = plan.split_by.name().to_string();

@@ -1,4 +1,4 @@
-//! Reading the input: open a path or `-`, spool stdin and gzip to a temporary file, strip
+//! Reading the input: open a path or `-`, spool stdin and gzip to an unnamed file, strip
 //! a BOM, detect the shape (JSON Lines, array, dataset object) from the content, and hand
 //! out each example's bytes with its `Location`.
 //!
@@ -40,36 +40,18 @@ pub struct Source {
     /// The modification time at open, to notice a file written to during the export.
     modified: Option<std::time::SystemTime>,
     pub shape: Shape,
-    /// Keeps the spooled copy alive (and deletes it on drop).
-    _spool: Option<Spool>,
 }
 
-/// A temporary copy of the input, removed on drop and on interrupt.
-struct Spool(tempfile::NamedTempFile);
-
-impl Spool {
-    fn new(what: &str) -> anyhow::Result<Spool> {
-        // Created and registered under the cleanup lock, so an interrupt cannot leave
-        // it behind unregistered.
-        crate::cleanup::locked(|registry| {
-            let tmp = tempfile::NamedTempFile::new()
-                .with_context(|| format!("creating a temporary file to {what}"))?;
-            registry.register(tmp.path());
-            Ok(Spool(tmp))
-        })
-    }
-}
-
-impl Drop for Spool {
-    fn drop(&mut self) {
-        // Removed, then unregistered, under the cleanup lock: an interrupt never finds
-        // it on disk and unregistered (the temp file's own drop then finds it gone).
-        let path = self.0.path().to_path_buf();
-        crate::cleanup::locked(|registry| {
-            let _ = std::fs::remove_file(&path);
-            registry.unregister(&path);
-        });
-    }
+/// An unnamed temporary file in `dir` for a copy of stdin or of a decompressed input:
+/// `O_TMPFILE` on Linux, else created and unlinked at once, so it is gone when the
+/// process ends, however it ends, and never shows in a directory listing.
+fn create_spool(dir: &Path, what: &str) -> anyhow::Result<File> {
+    tempfile::tempfile_in(dir).with_context(|| {
+        format!(
+            "creating a temporary file in {} to {what}; expected a writable directory with room for it",
+            dir.display()
+        )
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -169,27 +151,28 @@ pub struct ScanSummary {
 }
 
 impl Source {
-    /// Open `input` (a path or `-`), spooling stdin or a gzip stream to a temporary file
-    /// so later passes can seek.
-    pub fn open(input: &str) -> anyhow::Result<Source> {
-        let (name, mut file, spool): (Arc<str>, File, Option<Spool>) = if input == "-" {
-            let mut tmp = Spool::new("spool stdin")?;
-            io::copy(&mut io::stdin().lock(), tmp.0.as_file_mut()).context("reading <stdin>")?;
-            let f = tmp.0.reopen().context("reopening the spooled stdin")?;
-            ("<stdin>".into(), f, Some(tmp))
+    /// Open `input` (a path or `-`), spooling stdin or a gzip stream to an unnamed
+    /// temporary file in `spool_dir` so later passes can seek.
+    pub fn open(input: &str, spool_dir: &Path) -> anyhow::Result<Source> {
+        let (name, mut file): (Arc<str>, File) = if input == "-" {
+            let mut spool = create_spool(spool_dir, "spool stdin")?;
+            let mut out = io::BufWriter::with_capacity(1 << 18, &mut spool);
+            io::copy(&mut io::stdin().lock(), &mut out).context("reading <stdin>")?;
+            out.flush().context("writing the spooled stdin")?;
+            drop(out);
+            spool
+                .seek(SeekFrom::Start(0))
+                .context("rereading the spooled stdin")?;
+            ("<stdin>".into(), spool)
         } else {
-            (input.into(), open_file(Path::new(input))?, None)
+            (input.into(), open_file(Path::new(input))?)
         };
         let mut magic = [0u8; 3];
         let n = read_prefix(&mut file, &mut magic).with_context(|| format!("reading {name}"))?;
-        let (file, spool) = if n >= 2 && magic[..2] == GZIP_MAGIC {
-            let tmp = gunzip_to_temp(&mut file, &name)?;
-            (
-                tmp.0.reopen().context("reopening the decompressed input")?,
-                Some(tmp),
-            )
+        let file = if n >= 2 && magic[..2] == GZIP_MAGIC {
+            gunzip_to_spool(&mut file, &name, spool_dir)?
         } else {
-            (file, spool)
+            file
         };
         let metadata = file.metadata().with_context(|| format!("reading {name}"))?;
         let len = metadata.len();
@@ -213,7 +196,6 @@ impl Source {
             len,
             modified,
             shape: Shape::JsonLines,
-            _spool: spool,
         };
         source.shape = source.detect_shape()?;
         Ok(source)
@@ -577,12 +559,11 @@ fn read_prefix(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     Ok(n)
 }
 
-fn gunzip_to_temp(file: &mut File, name: &str) -> anyhow::Result<Spool> {
+fn gunzip_to_spool(file: &mut File, name: &str, spool_dir: &Path) -> anyhow::Result<File> {
     file.seek(SeekFrom::Start(0))?;
-    let mut spool = Spool::new("decompress into")?;
-    let tmp = &mut spool.0;
+    let mut spool = create_spool(spool_dir, &format!("decompress {name} into"))?;
     let mut decoder = flate2::read::MultiGzDecoder::new(BufReader::new(&*file));
-    let mut out = io::BufWriter::new(tmp.as_file_mut());
+    let mut out = io::BufWriter::with_capacity(1 << 18, &mut spool);
     io::copy(&mut decoder, &mut out).map_err(|e| InputError {
         place: name.to_string(),
         message: format!(
@@ -890,7 +871,7 @@ mod tests {
         let path = dir.path().join("in.jsonl");
         let line = "{\"state\":{},\"action\":{},\"reward\":1}\n";
         std::fs::write(&path, line.repeat(3)).unwrap();
-        let source = Source::open(path.to_str().unwrap()).unwrap();
+        let source = Source::open(path.to_str().unwrap(), dir.path()).unwrap();
         assert!(source.check_unchanged().is_ok());
         // Appended to, as a live log is.
         let mut f = std::fs::OpenOptions::new()
@@ -902,7 +883,7 @@ mod tests {
         // Rewritten in place at the same size, with a new modification time.
         let later = std::time::SystemTime::now() + std::time::Duration::from_secs(5);
         std::fs::write(&path, line.repeat(3)).unwrap();
-        let source = Source::open(path.to_str().unwrap()).unwrap();
+        let source = Source::open(path.to_str().unwrap(), dir.path()).unwrap();
         let f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
         f.write_at(b" ", 1).unwrap();
         f.set_modified(later).unwrap();
@@ -910,7 +891,7 @@ mod tests {
         assert!(e.contains("was rewritten while rlx was reading it"), "{e}");
         // Truncated.
         std::fs::write(&path, line.repeat(3)).unwrap();
-        let source = Source::open(path.to_str().unwrap()).unwrap();
+        let source = Source::open(path.to_str().unwrap(), dir.path()).unwrap();
         std::fs::write(&path, line).unwrap();
         assert!(source.check_unchanged().is_err());
     }

@@ -31,7 +31,9 @@ pub struct Inputs {
 impl Inputs {
     /// Open every input in order. A directory reads its `*.jsonl`, `*.json`,
     /// `*.jsonl.gz` and `*.json.gz` files in sorted name order.
-    pub fn open(args: &[String]) -> anyhow::Result<Inputs> {
+    /// Stdin and gzip inputs are spooled into `spool_dir` (the staging directory of an
+    /// export, the system temp directory otherwise).
+    pub fn open(args: &[String], spool_dir: &Path) -> anyhow::Result<Inputs> {
         let mut paths: Vec<String> = Vec::new();
         let mut directories = Vec::new();
         for arg in args {
@@ -56,7 +58,7 @@ impl Inputs {
         let mut bases = Vec::with_capacity(paths.len());
         let mut base = 0u64;
         for p in &paths {
-            let source = Source::open(p)?;
+            let source = Source::open(p, spool_dir)?;
             bases.push(base);
             base = base
                 .checked_add(source.byte_len())

@@ -2,15 +2,17 @@
 //!
 //! `run` dispatches each command to its room: `export` (the plan, then input → scan →
 //! select → formats → summary), `validate_cmd` (every check export would, writing
-//! nothing) and `completions`; `outcome` turns a run into its exit status. Tests drive
+//! nothing), `clean` (leftovers of killed exports) and `completions`; `outcome` turns a run into its exit status. Tests drive
 //! the crate through `run`, not through `main`.
 
 pub mod check_file;
+pub mod clean;
 pub mod cleanup;
 pub mod cli;
 pub mod completions;
 pub mod example;
 pub mod export;
+pub mod fault;
 pub mod format;
 pub mod group;
 pub mod input;
@@ -47,6 +49,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Export(args) => Ok(export::run(&args)),
         Command::Validate(args) => Ok(validate_cmd::run(&args)),
+        Command::Clean(args) => Ok(clean::run(&args)),
         Command::Completions(args) => {
             let mut out = io::stdout().lock();
             completions::write_completions(args.shell, &mut out)?;

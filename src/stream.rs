@@ -180,7 +180,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("in.jsonl");
         std::fs::write(&path, "{\"state\":{},\"action\":{},\"reward\":1}\n").unwrap();
-        let source = Inputs::open(&[path.to_str().unwrap().to_string()]).unwrap();
+        let source = Inputs::open(&[path.to_str().unwrap().to_string()], dir.path()).unwrap();
         // 3 MiB examples: one fits a batch, two go over, one alone may go over.
         let big = |i: u64, len: u32| {
             let span = Span {

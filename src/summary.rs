@@ -32,6 +32,9 @@ pub struct ExportResult {
     /// What each format wrote (one entry, or five with `--format all`).
     pub formats: Vec<FormatStats>,
     pub warnings: Vec<String>,
+    /// Stale staging directories of killed exports removed before this one started.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reclaimed: Option<crate::output::Reclaimed>,
     /// Warnings counted by kind.
     pub warning_counts: BTreeMap<String, u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -413,6 +416,9 @@ impl ExportResult {
                 writeln!(out, "    {:>10}  {f}", human_bytes(size))?;
             }
         }
+        if let Some(r) = &self.reclaimed {
+            write_reclaimed(out, r)?;
+        }
         if !self.warnings.is_empty() {
             writeln!(out, "  warnings ({}):", self.warnings.len())?;
             for w in self.warnings.iter().take(WARNINGS_SHOWN) {
@@ -435,6 +441,28 @@ impl ExportResult {
         writeln!(out, "  elapsed:  {:.2}s", self.elapsed_secs)?;
         Ok(())
     }
+}
+
+/// "reclaimed: 1.3 GiB in 1 directory left by a killed export (...)", shared by the
+/// export summary and `rlx clean`.
+pub fn write_reclaimed(out: &mut dyn Write, r: &crate::output::Reclaimed) -> io::Result<()> {
+    if let Some(old) = &r.restored {
+        writeln!(
+            out,
+            "  restored: {old}, the previous export a killed rlx had moved aside, is back in place"
+        )?;
+    }
+    if !r.removed.is_empty() {
+        writeln!(
+            out,
+            "  reclaimed: {} in {} director{} left by killed exports ({})",
+            human_bytes(r.bytes),
+            r.removed.len(),
+            if r.removed.len() == 1 { "y" } else { "ies" },
+            r.removed.join(", ")
+        )?;
+    }
+    Ok(())
 }
 
 pub fn human_bytes(n: u64) -> String {

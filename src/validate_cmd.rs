@@ -58,7 +58,7 @@ fn validate_input(
         "no --format: format-specific checks skipped".into()
     };
     let model = tokens::find_model(&args.model).map_err(UsageError)?;
-    let source = Inputs::open(&args.input)?;
+    let source = Inputs::open(&args.input, &std::env::temp_dir())?;
     record_inputs(&source, result);
     let inspection = scan::inspect(
         &source,

@@ -59,7 +59,7 @@ fn top_level_help_lists_every_command() {
 fn export_help_names_every_flag_and_its_default() {
     let (text, blocks) = option_blocks(&["export"]);
     // (flag, what its help must say: defaults and possible values)
-    let flags: [(&str, &[&str]); 30] = [
+    let flags: [(&str, &[&str]); 31] = [
         ("--output", &["-o, --output <OUTPUT>"]),
         (
             "--format",
@@ -99,6 +99,7 @@ fn export_help_names_every_flag_and_its_default() {
             &["legacy", "bedrock", "[default: legacy]"],
         ),
         ("--no-formula-escape", &[]),
+        ("--no-sync", &[]),
         ("--policy", &["extraction", "retrieval", "consolidation"]),
         ("--json", &[]),
         ("--quiet", &["-q, --quiet"]),

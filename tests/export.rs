@@ -910,95 +910,25 @@ fn exported_at_is_now_without_source_date_epoch() {
     assert!(wd.entries().is_empty(), "{:?}", wd.entries());
 }
 
-/// Start `rlx export - -o out` reading a stdin that stays open, wait until its staging
-/// directory and its spooled copy of stdin exist, interrupt it with `signal`, and return
-/// its exit code.
-fn interrupt_while_reading_stdin(wd: &Workdir, signal: &str, extra: &[&str]) -> Option<i32> {
-    use std::io::Write;
-    use std::process::{Command, Stdio};
-    use std::time::{Duration, Instant};
-
-    let tmp = wd.path("tmp");
-    fs::create_dir_all(&tmp).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rlx"))
-        .args(["export", "-", "-o", "out"])
-        .args(extra)
-        .current_dir(wd.root())
-        .env("SOURCE_DATE_EPOCH", EPOCH)
-        .env("TMPDIR", &tmp)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("starting rlx");
-    let mut stdin = child.stdin.take().expect("stdin is piped");
-    stdin
-        .write_all(&fs::read(fixture("tiny/five.jsonl")).unwrap())
-        .unwrap();
-    let is_staging = |n: &String| n.contains(".rlx-tmp-");
-    let started = Instant::now();
-    while !wd.entries().iter().any(is_staging) || list_dir(&tmp).is_empty() {
-        if started.elapsed() > Duration::from_secs(20) {
-            let _ = child.kill();
-            panic!("rlx never started staging: {:?}", wd.entries());
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    // The staging directory is registered for cleanup right after it is created.
-    std::thread::sleep(Duration::from_millis(100));
-    let status = Command::new("kill")
-        .args([signal, &child.id().to_string()])
-        .status()
-        .expect("running kill");
-    assert!(status.success(), "kill {signal} failed");
-    // stdin stays open until rlx has exited: closing it first would let the export run
-    // to its end, racing the signal, on a loaded machine.
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("waiting for rlx") {
-            break status;
-        }
-        if started.elapsed() > Duration::from_secs(20) {
-            let _ = child.kill();
-            panic!("rlx did not exit within 20 s of kill {signal}");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    drop(stdin);
-    status.code()
-}
-
 #[test]
 fn interrupt_removes_the_staging_directory_and_keeps_the_old_one() {
     for signal in ["-INT", "-TERM"] {
         let wd = Workdir::new();
-        let code = interrupt_while_reading_stdin(&wd, signal, &[]);
-        assert_eq!(code, Some(130), "kill {signal}");
+        let status = HeldExport::start(&wd, &[]).kill(signal);
+        assert_eq!(status.code(), Some(130), "kill {signal}");
         assert_eq!(
             wd.entries(),
             ["tmp"],
-            "kill {signal} left a staging directory"
+            "kill {signal} left a staging directory or a lock"
         );
 
         let wd = Workdir::new();
         wd.write("out/old.txt", "old");
-        let code = interrupt_while_reading_stdin(&wd, signal, &["--force"]);
-        assert_eq!(code, Some(130), "kill {signal} --force");
+        let status = HeldExport::start(&wd, &["--force"]).kill(signal);
+        assert_eq!(status.code(), Some(130), "kill {signal} --force");
         assert_eq!(wd.entries(), ["out", "tmp"], "kill {signal} --force");
         assert_eq!(list_dir(&wd.path("out")), ["old.txt"]);
     }
-}
-
-#[test]
-fn interrupt_removes_the_spooled_stdin() {
-    let wd = Workdir::new();
-    let code = interrupt_while_reading_stdin(&wd, "-INT", &[]);
-    assert_eq!(code, Some(130));
-    assert!(
-        list_dir(&wd.path("tmp")).is_empty(),
-        "TMPDIR holds {:?}",
-        list_dir(&wd.path("tmp"))
-    );
 }
 
 #[test]

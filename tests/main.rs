@@ -7,6 +7,7 @@ mod util;
 mod bad_input;
 mod cli;
 mod consumers;
+mod durability;
 mod export;
 mod formats;
 mod golden;

@@ -478,3 +478,97 @@ pub fn is_write_refused(dir: &Path) -> bool {
         Err(_) => true,
     }
 }
+
+/// `rlx export - -o out [extra]` stopped while it spools a stdin that stays open: it holds
+/// the output's lock and its staging directory, and does nothing until told.
+pub struct HeldExport {
+    child: std::process::Child,
+    stdin: Option<std::process::ChildStdin>,
+}
+
+impl HeldExport {
+    /// Start it and wait until its spool of stdin is open inside its staging directory.
+    pub fn start(wd: &Workdir, extra: &[&str]) -> HeldExport {
+        use std::time::{Duration, Instant};
+        let tmp = wd.path("tmp");
+        fs::create_dir_all(&tmp).unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_rlx"))
+            .args(["export", "-", "-o", "out"])
+            .args(extra)
+            .current_dir(wd.root())
+            .env("SOURCE_DATE_EPOCH", EPOCH)
+            .env("TMPDIR", &tmp)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starting rlx");
+        let mut stdin = child.stdin.take().expect("stdin is piped");
+        stdin
+            .write_all(&fs::read(fixture("tiny/five.jsonl")).unwrap())
+            .unwrap();
+        let mut held = HeldExport {
+            child,
+            stdin: Some(stdin),
+        };
+        let started = Instant::now();
+        while held.spool().is_none() {
+            if started.elapsed() > Duration::from_secs(20) {
+                let entries = wd.entries();
+                let _ = held.child.kill();
+                panic!("rlx never started spooling stdin: {entries:?}");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        held
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Where the spool of stdin is, as /proc shows the open file: inside the staging
+    /// directory and already deleted (`.../.out.rlx-tmp-XXXXXX/#1234 (deleted)`).
+    pub fn spool(&self) -> Option<String> {
+        let fds = fs::read_dir(format!("/proc/{}/fd", self.pid())).ok()?;
+        fds.flatten()
+            .filter_map(|fd| fs::read_link(fd.path()).ok())
+            .map(|target| target.to_string_lossy().into_owned())
+            .find(|target| target.contains(".out.rlx-tmp-"))
+    }
+
+    /// Send `signal` (`-INT`, `-KILL`, ...) and return how it ended.
+    pub fn kill(mut self, signal: &str) -> ExitStatus {
+        let status = Command::new("kill")
+            .args([signal, &self.pid().to_string()])
+            .status()
+            .expect("running kill");
+        assert!(status.success(), "kill {signal} failed");
+        // stdin stays open until rlx has exited: closing it first would let the export
+        // run to its end, racing the signal, on a loaded machine.
+        let status = self.wait();
+        drop(self.stdin.take());
+        status
+    }
+
+    /// Close stdin so the export goes on to its end, and return how it ended.
+    pub fn finish(mut self) -> ExitStatus {
+        drop(self.stdin.take());
+        self.wait()
+    }
+
+    fn wait(&mut self) -> ExitStatus {
+        use std::time::{Duration, Instant};
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().expect("waiting for rlx") {
+                return status;
+            }
+            if started.elapsed() > Duration::from_secs(20) {
+                let _ = self.child.kill();
+                panic!("rlx did not exit within 20 s");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}

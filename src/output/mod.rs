@@ -1,8 +1,14 @@
 //! `OutputDir`: the only place that creates files. An export is written into a temporary
 //! sibling of the target (same parent, so the final rename is atomic) and moved into place
-//! only when every file is complete. On any error, or SIGINT/SIGTERM, the temporary
-//! directory is removed; with `--force` an old directory is swapped out and comes back
-//! if anything fails before it is deleted.
+//! only when every file is complete and synced. The output's lock (`lock`) is held from
+//! before the input is read until the end, stale leftovers of killed exports are reclaimed
+//! under it (`reclaim`), and `--force` swaps the old directory out in one step
+//! (`durable::exchange`). On any error, or SIGINT/SIGTERM, the temporary directory is
+//! removed and an old directory is never lost.
+
+mod durable;
+mod lock;
+mod reclaim;
 
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
@@ -14,6 +20,8 @@ use flate2::write::GzEncoder;
 use flate2::Compression;
 
 use crate::cleanup;
+pub use lock::{lock_name, OutputLock, Owner};
+pub use reclaim::{reclaim_stale, Reclaimed};
 
 /// A usage problem with the output path (exit status 1, it is about the file system).
 #[derive(Debug)]
@@ -38,6 +46,7 @@ pub struct WrittenFile {
 struct Inner {
     root: PathBuf,
     compress: bool,
+    sync: bool,
     files: Mutex<Vec<WrittenFile>>,
 }
 
@@ -53,19 +62,47 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// The export being written: owns the staging directory until `commit`.
+/// How an export is staged and moved into place.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StagingOptions {
+    /// Replace a non-empty output directory.
+    pub force: bool,
+    /// Gzip the data files.
+    pub compress: bool,
+    /// Sync every file and directory before the rename and the parent after it
+    /// (off with --no-sync).
+    pub sync: bool,
+}
+
+/// The export being written: owns the output's lock and the staging directory until
+/// `commit`; dropped without a commit, it removes what it made.
 pub struct Staging {
     target: PathBuf,
-    temp: Option<tempfile::TempDir>,
+    parent: PathBuf,
+    name: String,
+    options: StagingOptions,
     /// A parent directory rlx created, removed again if the export fails.
     created_parent: Option<PathBuf>,
-    force: bool,
-    dir: OutputDir,
+    lock: Option<OutputLock>,
+    temp: Option<tempfile::TempDir>,
+    dir: Option<OutputDir>,
+    /// Leftovers of killed exports removed before this one started.
+    pub reclaimed: Reclaimed,
+}
+
+/// How the finished export got into place.
+enum Swap {
+    /// The target did not exist.
+    Renamed,
+    /// The old directory (now at this path) left to delete.
+    Replaced(PathBuf),
 }
 
 impl Staging {
-    /// Check the target and create the staging directory beside it.
-    pub fn begin(target: &Path, force: bool, compress: bool) -> anyhow::Result<Staging> {
+    /// Check the target, take its lock, reclaim what killed exports left behind, and
+    /// create the staging directory beside it. Runs before any input is read, so a
+    /// second export into the same directory fails at once.
+    pub fn begin(target: &Path, options: StagingOptions) -> anyhow::Result<Staging> {
         let shown = target.display();
         match fs::metadata(target) {
             Ok(m) if !m.is_dir() => {
@@ -74,7 +111,7 @@ impl Staging {
                 ))
                 .into())
             }
-            Ok(_) if !force && !is_empty_dir(target)? => {
+            Ok(_) if !options.force && !is_empty_dir(target)? => {
                 return Err(OutputError(format!(
                     "{shown} exists and is not empty; pass --force to replace it (the old directory is kept if the export fails)"
                 ))
@@ -82,135 +119,208 @@ impl Staging {
             }
             _ => {}
         }
-        let name = target
-            .file_name()
-            .ok_or_else(|| {
-                OutputError(format!(
-                    "{shown} has no directory name; expected a path such as out/extraction"
-                ))
-            })?
-            .to_string_lossy()
-            .into_owned();
-        let parent = match target.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
+        let (parent, name) = parent_and_name(target)?;
+        let mut staging = Staging {
+            target: target.to_path_buf(),
+            parent,
+            name,
+            options,
+            created_parent: None,
+            lock: None,
+            temp: None,
+            dir: None,
+            reclaimed: Reclaimed::default(),
         };
-        // Created and registered under the cleanup lock: an interrupt never finds them
-        // on disk but not yet registered.
-        let (created_parent, temp) = cleanup::locked(|registry| {
-            let created_parent = create_parents(&parent)?;
-            if let Some(p) = &created_parent {
+        // Each step creates and registers under the cleanup lock, so an interrupt never
+        // finds a path on disk but not yet registered; a failed step leaves the rest to
+        // `Drop`.
+        staging.created_parent = cleanup::locked(|registry| {
+            let created = create_parents(&staging.parent)?;
+            if let Some(p) = &created {
                 registry.register(p);
             }
+            anyhow::Ok(created)
+        })?;
+        staging.lock = Some(cleanup::locked(|registry| {
+            match OutputLock::try_acquire(&staging.parent, &staging.name)? {
+                Ok(held) => {
+                    registry.register(held.path());
+                    Ok(held)
+                }
+                Err(owner) => Err(anyhow::Error::new(OutputError(format!(
+                    "{} is exporting into {shown}; wait for it to finish or stop it, then run this again (its lock is {})",
+                    owner.describe(),
+                    staging.parent.join(lock_name(&staging.name)).display()
+                )))),
+            }
+        })?);
+        staging.reclaimed = reclaim_stale(&staging.parent, &staging.name)?;
+        let temp = cleanup::locked(|registry| {
             let temp = tempfile::Builder::new()
-                .prefix(&format!(".{name}.rlx-tmp-"))
-                .tempdir_in(&parent)
+                .prefix(&reclaim::staging_prefix(&staging.name))
+                .tempdir_in(&staging.parent)
                 .map_err(|e| {
                     OutputError(format!(
                         "cannot create a directory in {}: {e}; expected a writable parent directory for {shown}",
-                        parent.display()
+                        staging.parent.display()
                     ))
-                });
-            match temp {
-                Ok(t) => {
-                    registry.register(t.path());
-                    Ok((created_parent, t))
-                }
-                Err(e) => {
-                    if let Some(p) = &created_parent {
-                        registry.unregister(p);
-                        let _ = fs::remove_dir_all(p);
-                    }
-                    Err(anyhow::Error::new(e))
-                }
-            }
+                })?;
+            registry.register(temp.path());
+            anyhow::Ok(temp)
         })?;
-        let dir = OutputDir {
+        staging.dir = Some(OutputDir {
             inner: Arc::new(Inner {
                 root: temp.path().to_path_buf(),
-                compress,
+                compress: options.compress,
+                sync: options.sync,
                 files: Mutex::new(Vec::new()),
             }),
             prefix: String::new(),
-        };
-        Ok(Staging {
-            target: target.to_path_buf(),
-            temp: Some(temp),
-            created_parent,
-            force,
-            dir,
-        })
+        });
+        staging.temp = Some(temp);
+        Ok(staging)
     }
 
     pub fn dir(&self) -> &OutputDir {
-        &self.dir
+        self.dir
+            .as_ref()
+            .expect("begin returns a staging only once its directory exists")
     }
 
-    /// Move the finished export into place. With --force an existing directory is moved
-    /// aside first and restored if the swap fails.
+    /// Where spooled copies of stdin and of gzip inputs go: inside the staging directory,
+    /// on the output's file system, as unnamed files that vanish with the process.
+    pub fn spool_dir(&self) -> &Path {
+        &self.dir().inner.root
+    }
+
+    /// Move the finished export into place. With --force an existing directory is
+    /// exchanged with the new one in one step, then deleted.
     pub fn commit(mut self) -> anyhow::Result<Vec<WrittenFile>> {
         let temp = self
             .temp
             .take()
             .expect("commit consumes the staging, so the temp dir is still owned");
+        if self.options.sync {
+            durable::sync_tree_dirs(temp.path())
+                .with_context(|| format!("syncing {} to disk", self.dir().inner.root.display()))?;
+        }
         // The check, the swap and the bookkeeping happen under the cleanup lock, so an
-        // interrupt either stops the export before the swap or waits until it is done;
-        // it never finds the old directory moved aside and the new one not yet in place.
-        cleanup::locked(|registry| {
+        // interrupt either stops the export before the swap or waits until it is done.
+        let created_top = self.created_parent.clone();
+        let old = cleanup::locked(|registry| {
             cleanup::exit_if_interrupted(registry);
             let staged = temp.keep();
-            let result = self.swap_into_place(&staged);
-            registry.unregister(&staged);
-            if let Err(e) = result {
-                let _ = fs::remove_dir_all(&staged);
-                return Err(e);
+            match self.swap_into_place(&staged) {
+                Err(e) => {
+                    let _ = fs::remove_dir_all(&staged);
+                    registry.unregister(&staged);
+                    Err(e)
+                }
+                Ok(swap) => {
+                    registry.unregister(&staged);
+                    let old = match swap {
+                        Swap::Renamed => None,
+                        Swap::Replaced(old) => {
+                            // An interrupt from now on removes the old copy, never the new.
+                            registry.register(&old);
+                            Some(old)
+                        }
+                    };
+                    if let Some(p) = self.created_parent.take() {
+                        registry.unregister(&p);
+                    }
+                    registry.landed(&self.target);
+                    Ok(old)
+                }
             }
-            if let Some(p) = self.created_parent.take() {
-                registry.unregister(&p);
-            }
-            registry.landed(&self.target);
-            Ok(())
         })?;
-        let mut files = lock(&self.dir.inner.files).clone();
+        crate::fault::kill_at("kill-after-swap");
+        let synced = if self.options.sync {
+            self.sync_parents(created_top.as_deref())
+        } else {
+            Ok(())
+        };
+        if let Some(old) = old {
+            // The new export is in place; failing to delete the old copy loses nothing
+            // (the next export or `rlx clean` reclaims it).
+            let _ = fs::remove_dir_all(&old);
+            cleanup::unregister(&old);
+        }
+        self.release_lock();
+        synced?;
+        let mut files = lock(&self.dir().inner.files).clone();
         files.sort_by(|a, b| a.relative.cmp(&b.relative));
         Ok(files)
     }
 
-    fn swap_into_place(&self, staged: &Path) -> anyhow::Result<()> {
+    /// Sync the directory that now names the export, and every directory rlx created on
+    /// the way to it, so the rename itself survives a power loss.
+    fn sync_parents(&self, created_top: Option<&Path>) -> anyhow::Result<()> {
+        let shown = self.target.display();
+        let mut dir = self.parent.clone();
+        loop {
+            durable::sync_dir(&dir).with_context(|| {
+                format!(
+                    "{shown} is in place, but syncing {} failed, so it may not survive a power loss",
+                    dir.display()
+                )
+            })?;
+            let is_created = created_top.is_some_and(|top| dir.starts_with(top));
+            match dir.parent() {
+                Some(p) if is_created && !p.as_os_str().is_empty() => dir = p.to_path_buf(),
+                _ => return Ok(()),
+            }
+        }
+    }
+
+    fn release_lock(&mut self) {
+        if let Some(held) = self.lock.take() {
+            let path = held.path().to_path_buf();
+            cleanup::locked(|registry| {
+                held.release();
+                registry.unregister(&path);
+            });
+        }
+    }
+
+    fn swap_into_place(&self, staged: &Path) -> anyhow::Result<Swap> {
         let target = &self.target;
         let shown = target.display();
-        if !target.exists() {
-            return fs::rename(staged, target)
-                .with_context(|| format!("moving the export into {shown}"));
+        if fs::symlink_metadata(target).is_err() {
+            fs::rename(staged, target)
+                .with_context(|| format!("moving the export into {shown}"))?;
+            return Ok(Swap::Renamed);
         }
-        if is_empty_dir(target)? {
-            fs::remove_dir(target)
-                .with_context(|| format!("replacing the empty directory {shown}"))?;
-            return fs::rename(staged, target)
-                .with_context(|| format!("moving the export into {shown}"));
-        }
-        if !self.force {
+        if !self.options.force && !is_empty_dir(target)? {
             bail!(OutputError(format!(
                 "{shown} appeared while rlx was writing and is not empty; pass --force to replace it"
             )));
         }
-        let parent = staged.parent().unwrap_or(Path::new("."));
+        // One step: at every instant the target is the old export or the new one.
+        if !crate::fault::is_set("no-exchange")
+            && durable::exchange(staged, target)
+                .with_context(|| format!("swapping the export into {shown}"))?
+        {
+            return Ok(Swap::Replaced(staged.to_path_buf()));
+        }
+        // Fallback where the file system cannot exchange: old aside, new in. A kill
+        // between the two renames leaves the old export aside, and the next export
+        // (or `rlx clean`) puts it back.
         let aside = tempfile::Builder::new()
-            .prefix(".rlx-old-")
-            .tempdir_in(parent)
+            .prefix(&reclaim::aside_prefix(&self.name))
+            .tempdir_in(&self.parent)
             .with_context(|| format!("making room to replace {shown}"))?
             .keep();
         fs::remove_dir(&aside).with_context(|| format!("making room to replace {shown}"))?;
         fs::rename(target, &aside).with_context(|| format!("moving the old {shown} aside"))?;
+        crate::fault::kill_at("kill-between-renames");
         if let Err(e) = fs::rename(staged, target) {
             let _ = fs::rename(&aside, target);
             return Err(e).with_context(|| {
                 format!("moving the export into {shown} (the old directory was put back)")
             });
         }
-        // The new export is in place; failing to delete the old copy loses nothing.
-        let _ = fs::remove_dir_all(&aside);
-        Ok(())
+        Ok(Swap::Replaced(aside))
     }
 }
 
@@ -226,12 +336,35 @@ impl Drop for Staging {
                 drop(temp);
                 registry.unregister(&path);
             }
+        });
+        self.release_lock();
+        cleanup::locked(|registry| {
             if let Some(p) = created_parent {
                 let _ = fs::remove_dir_all(&p);
                 registry.unregister(&p);
             }
         });
     }
+}
+
+/// The directory an output lives in (where its lock and staging directories go) and its
+/// name.
+pub fn parent_and_name(target: &Path) -> anyhow::Result<(PathBuf, String)> {
+    let name = target
+        .file_name()
+        .ok_or_else(|| {
+            OutputError(format!(
+                "{} has no directory name; expected a path such as out/extraction",
+                target.display()
+            ))
+        })?
+        .to_string_lossy()
+        .into_owned();
+    let parent = match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    Ok((parent, name))
 }
 
 fn is_empty_dir(path: &Path) -> anyhow::Result<bool> {
@@ -373,12 +506,16 @@ impl OutFile {
                 .with_context(context)?,
             None => bail!("{} was finished twice", self.relative),
         };
+        if self.inner.sync {
+            file.sync_all().with_context(context)?;
+        }
         drop(file);
         let bytes = fs::metadata(&self.path).with_context(context)?.len();
         lock(&self.inner.files).push(WrittenFile {
             relative: self.relative.clone(),
             bytes,
         });
+        crate::fault::kill_at("kill-mid-write");
         Ok(())
     }
 }
@@ -413,6 +550,14 @@ impl Write for OutFile {
 mod tests {
     use super::*;
 
+    fn forced() -> StagingOptions {
+        StagingOptions {
+            force: true,
+            sync: true,
+            ..StagingOptions::default()
+        }
+    }
+
     #[test]
     fn a_failed_export_leaves_nothing_and_keeps_the_old_directory() {
         let root = tempfile::tempdir().unwrap();
@@ -420,7 +565,7 @@ mod tests {
         fs::create_dir(&target).unwrap();
         fs::write(target.join("old.txt"), "old").unwrap();
         {
-            let staging = Staging::begin(&target, true, false).unwrap();
+            let staging = Staging::begin(&target, forced()).unwrap();
             staging.dir().write_doc("new.txt", "new").unwrap();
             // Dropped without commit: the export failed.
         }
@@ -434,8 +579,8 @@ mod tests {
         let target = root.path().join("out");
         fs::create_dir(&target).unwrap();
         fs::write(target.join("old.txt"), "old").unwrap();
-        assert!(Staging::begin(&target, false, false).is_err());
-        let staging = Staging::begin(&target, true, false).unwrap();
+        assert!(Staging::begin(&target, StagingOptions::default()).is_err());
+        let staging = Staging::begin(&target, forced()).unwrap();
         staging.dir().write_doc("new.txt", "new").unwrap();
         let files = staging.commit().unwrap();
         assert_eq!(files[0].relative, "new.txt");
@@ -447,7 +592,7 @@ mod tests {
     fn created_parents_are_removed_on_failure() {
         let root = tempfile::tempdir().unwrap();
         let target = root.path().join("a/b/out");
-        drop(Staging::begin(&target, false, false).unwrap());
+        drop(Staging::begin(&target, StagingOptions::default()).unwrap());
         assert!(!root.path().join("a").exists());
     }
 }
