@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::check_file::CheckFile;
 use crate::example::Policy;
 use crate::format::anthropic::AnthropicStyle;
+use crate::format::parquet::{self as parquet_format, ParquetCompression};
 use crate::format::trl::TrlStyle;
 use crate::format::{self, FormatChoice};
 use crate::group::{KeyPath, PairBy};
@@ -193,6 +194,20 @@ pub struct ExportArgs {
     /// Row style of `--format trl`: message lists (conversational) or plain strings.
     #[arg(long, value_enum, default_value_t = TrlStyle::Conversational)]
     pub trl_style: TrlStyle,
+
+    /// parquet: the most input text per shard, in bytes with an optional unit (KB, MB,
+    /// GB, KiB, MiB, GiB); the default is push_to_hub's.
+    #[arg(long, value_name = "SIZE", default_value = "500MB", value_parser = parquet_format::parse_size)]
+    pub shard_size: u64,
+
+    /// parquet: the codec of every column chunk.
+    #[arg(long, value_enum, value_name = "CODEC", default_value_t = ParquetCompression::Snappy)]
+    pub compression: ParquetCompression,
+
+    /// parquet: turn content-defined chunking off (on by default: re-uploading a grown
+    /// export to the Hub sends only the changed chunks).
+    #[arg(long)]
+    pub no_cdc: bool,
 
     /// kto: rewards above T are desirable, below T undesirable; examples at exactly T are
     /// left out and counted.

@@ -13,6 +13,7 @@ use anyhow::Context;
 use crate::cli::{self, ExportArgs};
 use crate::example::{Policy, Split};
 use crate::format::anthropic::AnthropicStyle;
+use crate::format::parquet::ParquetOptions;
 use crate::format::trl::TrlStyle;
 use crate::format::{self, FormatChoice, FormatReason, FormatSpec, WriterConfig};
 use crate::group::KeyPath;
@@ -63,6 +64,7 @@ pub struct ExportPlan {
     pub threads: usize,
     pub objective: ObjectivePlan,
     pub trl_style: TrlStyle,
+    pub parquet: ParquetOptions,
     pub group_by: Option<KeyPath>,
     pub split_by: SplitBy,
     pub dedupe: bool,
@@ -117,6 +119,11 @@ impl ExportPlan {
             threads: args.common.thread_count(),
             objective,
             trl_style: args.trl_style,
+            parquet: ParquetOptions {
+                shard_bytes: args.shard_size,
+                compression: args.compression,
+                cdc: !args.no_cdc,
+            },
             group_by: args.group_by.clone(),
             split_by: args.split_by,
             dedupe: args.dedupe,
@@ -293,6 +300,7 @@ fn export(plan: &ExportPlan, result: &mut ExportResult, progress: &Progress) -> 
         threads: plan.threads,
         objective: plan.objective.config,
         trl_style: plan.trl_style,
+        parquet: plan.parquet,
     };
     let root = staging.dir().clone();
     let is_all = matches!(plan.choice, FormatChoice::All);

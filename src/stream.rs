@@ -85,6 +85,54 @@ pub trait ExampleStream: Sync {
     }
     /// Where examples written are counted (the progress bar shows written examples).
     fn progress(&self) -> &Progress;
+    /// The bytes of input text of the examples at `range`, known without reading them
+    /// (the parquet format sizes its shards and row groups from it).
+    fn text_bytes(&self, range: Range<usize>) -> u64;
+}
+
+/// The examples at `range` of another stream, as a stream of their own (a shard).
+pub struct Slice<'a> {
+    inner: &'a dyn ExampleStream,
+    start: usize,
+    len: usize,
+}
+
+impl<'a> Slice<'a> {
+    pub fn new(inner: &'a dyn ExampleStream, range: Range<usize>) -> Slice<'a> {
+        assert!(range.end <= inner.len(), "a slice lies inside its stream");
+        Slice {
+            inner,
+            start: range.start,
+            len: range.len(),
+        }
+    }
+
+    fn outer(&self, range: Range<usize>) -> Range<usize> {
+        self.start + range.start..self.start + range.end
+    }
+}
+
+impl ExampleStream for Slice<'_> {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn read(&self, range: Range<usize>) -> anyhow::Result<Batch> {
+        self.inner.read(self.outer(range))
+    }
+
+    fn batch_end(&self, start: usize) -> usize {
+        let end = self.inner.batch_end(self.start + start) - self.start;
+        end.min(self.len)
+    }
+
+    fn progress(&self) -> &Progress {
+        self.inner.progress()
+    }
+
+    fn text_bytes(&self, range: Range<usize>) -> u64 {
+        self.inner.text_bytes(self.outer(range))
+    }
 }
 
 /// Examples per batch: read and rendered by one thread, written in one go.
@@ -166,6 +214,13 @@ impl ExampleStream for SpanStream<'_> {
 
     fn progress(&self) -> &Progress {
         self.progress
+    }
+
+    fn text_bytes(&self, range: Range<usize>) -> u64 {
+        self.ids[range]
+            .iter()
+            .map(|&id| self.entries[id as usize].span().len as u64)
+            .sum()
     }
 }
 

@@ -12,7 +12,7 @@ use std::io::Write;
 use anyhow::Context;
 use serde_json::{json, Map, Value};
 
-use super::{ExampleStream, FormatWriter, SplitOutcome, WriterConfig};
+use super::{ExampleStream, FormatWriter, Item, SplitOutcome, WriterConfig};
 use crate::example::{Example, Split};
 use crate::json::{example_from_text, reparse};
 use crate::output::OutputDir;
@@ -170,7 +170,7 @@ pub fn yaml_str(s: &str) -> String {
 }
 
 /// The card's `features` list, in the form `DatasetInfo._to_yaml_dict` writes.
-fn feature_yaml(out: &mut String, fields: &[(String, Feature)], indent: usize) {
+pub fn feature_yaml(out: &mut String, fields: &[(String, Feature)], indent: usize) {
     let pad = " ".repeat(indent);
     for (name, f) in fields {
         let _ = writeln!(out, "{pad}- name: {}", yaml_str(name));
@@ -371,6 +371,55 @@ pub fn write_record(
     w.write_all(b"}")
 }
 
+/// The row of an example as this format writes it (and the parquet format decodes it):
+/// `None` when the input text already is that row and is copied through.
+pub fn render_row(
+    item: &Item,
+    text: &[u8],
+    declared: &Declared,
+    ints_in_float_fields: &[bool],
+    with_metadata: bool,
+) -> anyhow::Result<Option<Vec<u8>>> {
+    // Most examples are copied through as text. An example with a field to
+    // encode, or an integer where the schema declares float64, is rewritten,
+    // so a reader that infers types file by file (load_dataset("json",
+    // data_files=...)) gets the declared type in every split.
+    let is_rewritten = !declared.encoded.is_empty()
+        || item.shape.is_none_or(|id| {
+            ints_in_float_fields
+                .get(id as usize)
+                .copied()
+                .unwrap_or(true)
+        });
+    let form = item.form;
+    if !is_rewritten
+        && form.is_compact()
+        && !form.has_next_state()
+        && !form.has_extra()
+        && (with_metadata || !form.has_metadata())
+    {
+        return Ok(None);
+    }
+    let mut line = Vec::with_capacity(text.len() + 16);
+    if is_rewritten {
+        let location = &item.location;
+        let mut ex = example_from_text(text, with_metadata, true).map_err(|e| {
+            anyhow::anyhow!("{location}: the input changed while rlx was reading it ({e})")
+        })?;
+        encode_paths(&mut ex, &declared.encoded);
+        floats_as_declared(&mut ex, &declared.fields);
+        write_record(&mut line, &ex, "next_state", false)?;
+    } else {
+        reparse(&item.location, text)?.write_compact(
+            &mut line,
+            "next_state",
+            with_metadata,
+            false,
+        )?;
+    }
+    Ok(Some(line))
+}
+
 impl FormatWriter for HuggingFace {
     fn write_split(
         &mut self,
@@ -386,48 +435,7 @@ impl FormatWriter for HuggingFace {
         super::render_then_write(
             examples,
             self.config.threads,
-            |item, text| {
-                // Most examples are copied through as text. An example with a field to
-                // encode, or an integer where the schema declares float64, is rewritten,
-                // so a reader that infers types file by file (load_dataset("json",
-                // data_files=...)) gets the declared type in every split.
-                let is_rewritten = !declared.encoded.is_empty()
-                    || item.shape.is_none_or(|id| {
-                        ints_in_float_fields
-                            .get(id as usize)
-                            .copied()
-                            .unwrap_or(true)
-                    });
-                let form = item.form;
-                if !is_rewritten
-                    && form.is_compact()
-                    && !form.has_next_state()
-                    && !form.has_extra()
-                    && (with_metadata || !form.has_metadata())
-                {
-                    return Ok(None);
-                }
-                let mut line = Vec::with_capacity(text.len() + 16);
-                if is_rewritten {
-                    let location = &item.location;
-                    let mut ex = example_from_text(text, with_metadata, true).map_err(|e| {
-                        anyhow::anyhow!(
-                            "{location}: the input changed while rlx was reading it ({e})"
-                        )
-                    })?;
-                    encode_paths(&mut ex, &declared.encoded);
-                    floats_as_declared(&mut ex, &declared.fields);
-                    write_record(&mut line, &ex, "next_state", false)?;
-                } else {
-                    reparse(&item.location, text)?.write_compact(
-                        &mut line,
-                        "next_state",
-                        with_metadata,
-                        false,
-                    )?;
-                }
-                Ok(Some(line))
-            },
+            |item, text| render_row(item, text, declared, ints_in_float_fields, with_metadata),
             |_, text, line| {
                 let line = line.as_deref().unwrap_or(text);
                 file.write_all(line)
@@ -546,7 +554,7 @@ pub fn written_splits(result: &ExportResult) -> Vec<(Split, u64)> {
     .collect()
 }
 
-fn description(policy: &str) -> String {
+pub fn description(policy: &str) -> String {
     format!(
         "Decisions of the {policy} policy of an agent-memory system as reinforcement-learning examples (state, action, reward), exported by rlx."
     )

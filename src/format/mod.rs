@@ -29,6 +29,7 @@ pub mod huggingface;
 pub mod jsonl;
 pub mod openai;
 pub mod openai_preference;
+pub mod parquet;
 pub mod trl;
 
 /// Render the stream's examples, a batch per job on every thread, and hand each
@@ -153,6 +154,7 @@ pub struct WriterConfig {
     /// examples arrive in twos: chosen, then rejected.
     pub objective: ObjectiveConfig,
     pub trl_style: TrlStyle,
+    pub parquet: parquet::ParquetOptions,
 }
 
 /// A format's row in `TABLE`: everything the rest of rlx knows about it. A format is
@@ -259,6 +261,17 @@ pub const TABLE: &[FormatSpec] = &[
         objectives: &[Objective::Sft],
         validate: None,
         new: jsonl::new,
+    },
+    FormatSpec {
+        name: "parquet",
+        about: "Parquet shards laid out for the Hugging Face Hub, Spark, DuckDB and Polars",
+        words: &["parquet"],
+        endings: &[],
+        needs_prompts: false,
+        needs_schema: true,
+        objectives: &[Objective::Sft],
+        validate: None,
+        new: parquet::new,
     },
     FormatSpec {
         name: "trl",
@@ -461,6 +474,10 @@ mod tests {
 
         fn progress(&self) -> &Progress {
             &self.progress
+        }
+
+        fn text_bytes(&self, range: Range<usize>) -> u64 {
+            range.map(|i| format!("{{\"n\":{i}}}").len() as u64).sum()
         }
     }
 

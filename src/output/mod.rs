@@ -450,6 +450,26 @@ impl OutputDir {
         f.finish()
     }
 
+    /// Create a binary data file (never gzipped) that stays hidden as `.NAME.partial`
+    /// until `finish` renames it: readers of a directory of shards (Spark, pyarrow,
+    /// DuckDB globs) never see a half-written one under its final name.
+    pub fn create_renamed(&self, name: &str) -> anyhow::Result<OutFile> {
+        let (dir, file) = match name.rsplit_once('/') {
+            Some((dir, file)) => (format!("{dir}/"), file),
+            None => (String::new(), name),
+        };
+        let mut f = self.create(&format!("{dir}.{file}.partial"), false)?;
+        f.rename_to = Some(format!("{}{name}", self.prefix));
+        Ok(f)
+    }
+
+    /// Create the directory `name` inside this view (`data` for the parquet shards).
+    pub fn create_dir(&self, name: &str) -> anyhow::Result<()> {
+        let relative = format!("{}{name}", self.prefix);
+        fs::create_dir_all(self.inner.root.join(&relative))
+            .with_context(|| format!("creating {relative}"))
+    }
+
     fn create(&self, name: &str, gzip: bool) -> anyhow::Result<OutFile> {
         let relative = format!("{}{name}", self.prefix);
         let path = self.inner.root.join(&relative);
@@ -464,6 +484,7 @@ impl OutputDir {
             sink: Some(sink),
             path,
             relative,
+            rename_to: None,
             inner: self.inner.clone(),
         })
     }
@@ -480,6 +501,8 @@ pub struct OutFile {
     sink: Option<Sink>,
     path: PathBuf,
     pub relative: String,
+    /// The name `finish` gives the file (relative to the staging root), if not its own.
+    rename_to: Option<String>,
     inner: Arc<Inner>,
 }
 
@@ -511,10 +534,15 @@ impl OutFile {
         }
         drop(file);
         let bytes = fs::metadata(&self.path).with_context(context)?.len();
-        lock(&self.inner.files).push(WrittenFile {
-            relative: self.relative.clone(),
-            bytes,
-        });
+        let relative = match self.rename_to.take() {
+            Some(to) => {
+                fs::rename(&self.path, self.inner.root.join(&to))
+                    .with_context(|| format!("renaming {} to {to}", self.relative))?;
+                to
+            }
+            None => self.relative.clone(),
+        };
+        lock(&self.inner.files).push(WrittenFile { relative, bytes });
         crate::fault::kill_at("kill-mid-write");
         Ok(())
     }

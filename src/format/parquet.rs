@@ -1,0 +1,515 @@
+//! The parquet format: `data/{split}-{i:05d}-of-{n:05d}.parquet` shards and a dataset card
+//! `README.md`, laid out as `push_to_hub` lays out a dataset, so the directory uploads to
+//! the Hugging Face Hub as it is and Spark, DuckDB, Polars and pandas read `data/`.
+//!
+//! The rows are the huggingface format's (same union schema, same fields encoded as JSON
+//! text, same order), rendered by `huggingface::render_row` and decoded by arrow-json
+//! into record batches of the Arrow schema mapped from the declared features: nested
+//! structs and lists (children named `element`), int64, float64, bool and string, every
+//! field nullable, never a null-typed column, an empty struct or an unsigned int. Shards
+//! hold at most `--shard-size` bytes of input text (500 MB as `push_to_hub`), row groups
+//! about 100 MB (as `datasets`), each shard written hidden and renamed when complete.
+//! Nothing here knows about files beyond `OutputDir`.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use anyhow::Context;
+use arrow_schema::{DataType, Field, Fields, Schema as ArrowSchema, SchemaRef};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::metadata::KeyValue;
+use parquet::file::properties::{CdcOptions, EnabledStatistics, WriterProperties};
+use serde_json::{json, Map, Value};
+
+use super::huggingface::{
+    declare, description, feature_yaml, hf_split_name, render_row, size_category, written_splits,
+    yaml_str, Declared, Feature,
+};
+use super::{ExampleStream, FormatWriter, SplitOutcome, WriterConfig};
+use crate::example::Split;
+use crate::output::OutputDir;
+use crate::stream::Slice;
+use crate::summary::ExportResult;
+use crate::validate::Warning;
+
+/// `--compression`: the codec of every column chunk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ParquetCompression {
+    /// What push_to_hub and pyarrow write: fast to write and to read.
+    #[default]
+    Snappy,
+    /// zstd level 3: about a third smaller than snappy, slower to write.
+    Zstd,
+    /// Uncompressed.
+    None,
+}
+
+impl ParquetCompression {
+    fn codec(self) -> Compression {
+        match self {
+            ParquetCompression::Snappy => Compression::SNAPPY,
+            ParquetCompression::Zstd => {
+                Compression::ZSTD(ZstdLevel::try_new(3).expect("3 is a valid zstd level"))
+            }
+            ParquetCompression::None => Compression::UNCOMPRESSED,
+        }
+    }
+}
+
+/// The parquet format's own options.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParquetOptions {
+    /// Most bytes of input text per shard.
+    pub shard_bytes: u64,
+    pub compression: ParquetCompression,
+    /// Content-defined chunking (Xet deduplication on the Hub).
+    pub cdc: bool,
+}
+
+impl Default for ParquetOptions {
+    fn default() -> Self {
+        ParquetOptions {
+            shard_bytes: DEFAULT_SHARD_BYTES,
+            compression: ParquetCompression::default(),
+            cdc: true,
+        }
+    }
+}
+
+/// `push_to_hub`'s `max_shard_size`: 500 MB.
+pub const DEFAULT_SHARD_BYTES: u64 = 500_000_000;
+/// `datasets`' row group target: about 100 MB of data.
+const ROW_GROUP_BYTES: u64 = 100_000_000;
+/// Parquet's (and `datasets`') most rows per row group.
+const MAX_ROW_GROUP_ROWS: u64 = 1_048_576;
+/// Rows per record batch handed to the Parquet writer.
+const BATCH_ROWS: usize = 4096;
+/// What `datasets` records in the footer of a file written with content-defined
+/// chunking (`DEFAULT_CDC_OPTIONS`, the same as arrow-rs's defaults).
+const CDC_METADATA: &str =
+    r#"{"min_chunk_size": 262144, "max_chunk_size": 1048576, "norm_level": 0}"#;
+
+/// A `--shard-size` value: bytes, with an optional decimal (KB, MB, GB) or binary (KiB,
+/// MiB, GiB) unit.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "kb" => 1_000,
+        "mb" => 1_000_000,
+        "gb" => 1_000_000_000,
+        "kib" => 1 << 10,
+        "mib" => 1 << 20,
+        "gib" => 1 << 30,
+        _ => {
+            return Err(format!(
+                "unknown unit in \"{text}\"; expected a size such as 500MB, 64MiB or 1GB"
+            ))
+        }
+    };
+    let value: f64 = number.parse().map_err(|_| {
+        format!("\"{text}\" is not a size; expected a number with an optional unit, such as 500MB")
+    })?;
+    let bytes = (value * factor as f64).round();
+    if !(bytes >= 1.0 && bytes < u64::MAX as f64) {
+        return Err(format!(
+            "\"{text}\" is not a positive size; expected at least 1 byte"
+        ));
+    }
+    Ok(bytes as u64)
+}
+
+/// The Arrow type of a declared feature.
+fn arrow_type(f: &Feature) -> DataType {
+    match f {
+        Feature::Value("bool") => DataType::Boolean,
+        Feature::Value("int64") => DataType::Int64,
+        Feature::Value("float64") => DataType::Float64,
+        Feature::Value(_) => DataType::Utf8,
+        // "element", as the Parquet spec and pyarrow name a list's items.
+        Feature::List(inner) => {
+            DataType::List(Arc::new(Field::new("element", arrow_type(inner), true)))
+        }
+        Feature::Struct(fields) => DataType::Struct(arrow_fields(fields)),
+    }
+}
+
+fn arrow_fields(fields: &[(String, Feature)]) -> Fields {
+    fields
+        .iter()
+        .map(|(k, f)| Field::new(k, arrow_type(f), true))
+        .collect()
+}
+
+/// The features as `datasets` reads them from the `huggingface` schema metadata, in the
+/// form both 3.x and 5.x accept: `Value` dicts, and every list as `[item]` (5.x's
+/// `"_type": "List"` fails in 3.x; 3.x without the key infers `Sequence`, not what the
+/// huggingface card declares).
+fn feature_metadata(f: &Feature) -> Value {
+    match f {
+        Feature::Value(d) => json!({"dtype": d, "_type": "Value"}),
+        Feature::List(inner) => Value::Array(vec![feature_metadata(inner)]),
+        Feature::Struct(fields) => Value::Object(
+            fields
+                .iter()
+                .map(|(k, f)| (k.clone(), feature_metadata(f)))
+                .collect(),
+        ),
+    }
+}
+
+/// The Arrow schema of every shard, carrying the `huggingface` features (one metadata
+/// key, so its encoding is deterministic).
+fn arrow_schema(declared: &Declared) -> SchemaRef {
+    let features: Map<String, Value> = declared
+        .fields
+        .iter()
+        .map(|(k, f)| (k.clone(), feature_metadata(f)))
+        .collect();
+    let hf = json!({"info": {"features": features}}).to_string();
+    let metadata = [("huggingface".to_string(), hf)]
+        .into_iter()
+        .collect::<std::collections::HashMap<_, _>>();
+    Arc::new(ArrowSchema::new_with_metadata(
+        arrow_fields(&declared.fields),
+        metadata,
+    ))
+}
+
+/// Contiguous shard ranges as `datasets` cuts them: the first `len % n` one row longer.
+fn shard_ranges(len: usize, shards: usize) -> Vec<std::ops::Range<usize>> {
+    let (div, rem) = (len / shards, len % shards);
+    (0..shards)
+        .map(|i| {
+            let start = div * i + i.min(rem);
+            start..start + div + usize::from(i < rem)
+        })
+        .collect()
+}
+
+pub struct Parquet {
+    config: WriterConfig,
+    declared: Declared,
+    schema: SchemaRef,
+    /// Shards written per split.
+    shards: [usize; 3],
+}
+
+pub fn new(config: &WriterConfig) -> Box<dyn FormatWriter> {
+    let declared = declare(&config.schema, config.include_metadata);
+    Box::new(Parquet {
+        schema: arrow_schema(&declared),
+        declared,
+        config: config.clone(),
+        shards: [0; 3],
+    })
+}
+
+impl Parquet {
+    fn properties(&self, rows_per_group: usize) -> WriterProperties {
+        let options = self.config.parquet;
+        let mut kv = vec![KeyValue::new(
+            "huggingface".to_string(),
+            self.schema
+                .metadata()
+                .get("huggingface")
+                .cloned()
+                .unwrap_or_default(),
+        )];
+        if options.cdc {
+            kv.push(KeyValue::new(
+                "content_defined_chunking".to_string(),
+                CDC_METADATA.to_string(),
+            ));
+        }
+        WriterProperties::builder()
+            .set_compression(options.compression.codec())
+            // Chunk and page statistics: the page index the Hub's viewer reads.
+            .set_statistics_enabled(EnabledStatistics::Page)
+            .set_max_row_group_row_count(Some(rows_per_group))
+            .set_content_defined_chunking(options.cdc.then(CdcOptions::default))
+            .set_key_value_metadata(Some(kv))
+            .build()
+    }
+
+    fn write_shard(
+        &self,
+        examples: &dyn ExampleStream,
+        name: &str,
+        rows_per_group: usize,
+        out: &OutputDir,
+    ) -> anyhow::Result<u64> {
+        let file = out.create_renamed(name)?;
+        let relative = file.relative.clone();
+        let mut writer = ArrowWriter::try_new(
+            file,
+            self.schema.clone(),
+            Some(self.properties(rows_per_group)),
+        )
+        .with_context(|| format!("starting {relative}"))?;
+        let mut decoder = arrow_json::ReaderBuilder::new(self.schema.clone())
+            .with_batch_size(BATCH_ROWS + 1)
+            // A key the schema lacks is an error, not a silently dropped value.
+            .with_strict_mode(true)
+            .build_decoder()
+            .context("building the JSON decoder")?;
+        let mut written = 0u64;
+        let (declared, floats) = (&self.declared, &self.config.ints_in_float_fields);
+        let with_metadata = self.config.include_metadata;
+        super::render_then_write(
+            examples,
+            self.config.threads,
+            |item, text| render_row(item, text, declared, floats, with_metadata),
+            |item, text, row| {
+                let row = row.as_deref().unwrap_or(text);
+                let misfit = |e: arrow_schema::ArrowError| {
+                    anyhow::anyhow!(
+                        "{}: does not fit the Parquet schema of the export ({e})",
+                        item.location
+                    )
+                };
+                // The decoder holds one row more than a batch, so it always takes a
+                // whole row; the line break ends it.
+                let used = decoder.decode(row).map_err(misfit)?;
+                anyhow::ensure!(
+                    used == row.len(),
+                    "{}: the JSON decoder took {used} of the row's {} bytes",
+                    item.location,
+                    row.len()
+                );
+                decoder.decode(b"\n").map_err(misfit)?;
+                written += 1;
+                if decoder.len() >= BATCH_ROWS {
+                    flush(&mut decoder, &mut writer, &relative)?;
+                }
+                Ok(())
+            },
+        )?;
+        flush(&mut decoder, &mut writer, &relative)?;
+        let file = writer
+            .into_inner()
+            .with_context(|| format!("finishing {relative}"))?;
+        file.finish()?;
+        Ok(written)
+    }
+}
+
+fn flush(
+    decoder: &mut arrow_json::reader::Decoder,
+    writer: &mut ArrowWriter<crate::output::OutFile>,
+    relative: &str,
+) -> anyhow::Result<()> {
+    if let Some(batch) = decoder.flush().context("decoding rows into Arrow")? {
+        writer
+            .write(&batch)
+            .with_context(|| format!("writing {relative}"))?;
+    }
+    Ok(())
+}
+
+impl FormatWriter for Parquet {
+    fn write_split(
+        &mut self,
+        split: Split,
+        examples: &dyn ExampleStream,
+        out: &OutputDir,
+    ) -> anyhow::Result<SplitOutcome> {
+        out.create_dir("data")?;
+        let len = examples.len();
+        let bytes = examples.text_bytes(0..len).max(1);
+        let shards = ((bytes / self.config.parquet.shard_bytes) as usize + 1).min(len.max(1));
+        let rows_per_group = (len as u128 * ROW_GROUP_BYTES as u128 / bytes as u128)
+            .clamp(1, MAX_ROW_GROUP_ROWS as u128) as usize;
+        let mut written = 0;
+        for (i, range) in shard_ranges(len, shards).into_iter().enumerate() {
+            let name = format!(
+                "data/{}-{i:05}-of-{shards:05}.parquet",
+                hf_split_name(split)
+            );
+            let shard = Slice::new(examples, range);
+            written += self.write_shard(&shard, &name, rows_per_group, out)?;
+        }
+        self.shards[split as usize] = shards;
+        Ok(SplitOutcome {
+            written,
+            ..Default::default()
+        })
+    }
+
+    fn write_extras(
+        &mut self,
+        result: &ExportResult,
+        out: &OutputDir,
+    ) -> anyhow::Result<Vec<Warning>> {
+        let warnings = self
+            .declared
+            .encoded
+            .iter()
+            .map(|(path, why)| Warning::EncodedAsJson {
+                field: path.join("."),
+                reason: why.clone(),
+            })
+            .collect();
+        out.write_doc("README.md", &self.card(result))?;
+        Ok(warnings)
+    }
+}
+
+impl Parquet {
+    fn card(&self, result: &ExportResult) -> String {
+        let s = &result.stats;
+        let splits = written_splits(result);
+        let policy = self.config.policy.name();
+        let mut y = String::from("---\n");
+        y.push_str("task_categories:\n- reinforcement-learning\n");
+        let _ = writeln!(y, "size_categories:\n- {}", size_category(s.total_examples));
+        let _ = writeln!(
+            y,
+            "pretty_name: {}",
+            yaml_str(&format!("Agent memory {policy} policy decisions"))
+        );
+        y.push_str("tags:\n- agent-memory\n- rlx\n");
+        y.push_str("configs:\n- config_name: default\n  data_files:\n");
+        for (split, _) in &splits {
+            let name = hf_split_name(*split);
+            let _ = writeln!(
+                y,
+                "  - split: {name}\n    path: {}",
+                yaml_str(&format!("data/{name}-*"))
+            );
+        }
+        y.push_str("dataset_info:\n  features:\n");
+        feature_yaml(&mut y, &self.declared.fields, 2);
+        y.push_str("---\n\n");
+        let _ = write!(
+            y,
+            "# Agent memory {policy} policy dataset\n\n{}\n\n## Dataset information\n\n| | |\n|---|---|\n| policy | {policy} |\n| examples | {} |\n",
+            description(policy),
+            s.total_examples
+        );
+        for (split, n) in &splits {
+            let shards = self.shards[*split as usize];
+            let _ = writeln!(
+                y,
+                "| {} | {n} rows in {shards} shard{} |",
+                hf_split_name(*split),
+                if shards == 1 { "" } else { "s" }
+            );
+        }
+        let options = self.config.parquet;
+        let _ = write!(
+            y,
+            "| seed | {} |\n| exported at | {} |\n| compression | {} |\n| content-defined chunking | {} |\n\n",
+            s.seed,
+            s.exported_at,
+            match options.compression {
+                ParquetCompression::Snappy => "snappy",
+                ParquetCompression::Zstd => "zstd",
+                ParquetCompression::None => "none",
+            },
+            if options.cdc { "on (Xet deduplicates re-uploads)" } else { "off" }
+        );
+        let first = hf_split_name(splits.first().map(|s| s.0).unwrap_or(Split::Train));
+        let _ = write!(
+            y,
+            "## Loading\n\n\
+             The shards are in `data/`, one set per split (`data/<split>-00000-of-0000N.parquet`), \
+             nothing else is there, and every shard has the same schema.\n\n\
+             ```python\n\
+             from datasets import load_dataset\n\n\
+             ds = load_dataset(\"path/to/this/directory\")   # or the Hub repository, once pushed\n\
+             print(ds[\"{first}\"][0])\n\
+             ```\n\n\
+             ```python\n\
+             import glob\n\
+             import pandas as pd\n\n\
+             df = pd.concat(pd.read_parquet(f) for f in sorted(glob.glob(\"data/{first}-*.parquet\")))\n\
+             ```\n\n\
+             ```python\n\
+             import polars as pl\n\n\
+             df = pl.scan_parquet(\"data/{first}-*.parquet\").collect()\n\
+             ```\n\n\
+             ```sql\n\
+             -- DuckDB\n\
+             SELECT reward, state FROM read_parquet('data/{first}-*.parquet') LIMIT 5;\n\
+             ```\n\n\
+             ```python\n\
+             # Spark: every split is a glob of its own; data/ as a whole holds all of them\n\
+             df = spark.read.parquet(\"path/to/this/directory/data/{first}-*.parquet\")\n\
+             ```\n\n"
+        );
+        y.push_str(
+            "## Structure\n\nEach row is one example:\n\n\
+             - `state`: the policy's state features, grouped as in the agent-memory system (a struct)\n\
+             - `action`: the decision taken (a struct)\n\
+             - `reward`: the outcome score, in [-1, 1] (negative for bad outcomes), as float64\n\
+             - `next_state`: the state after the action, when logged\n\
+             - `metadata`: identifiers and context of the decision, unless exported with `--no-metadata`\n\n",
+        );
+        if !self.declared.encoded.is_empty() {
+            y.push_str("Fields stored as JSON text because their values conflict in type, exceed int64 or nest too deep (decode with `json.loads`):\n\n");
+            for (p, why) in &self.declared.encoded {
+                let _ = writeln!(y, "- `{}`: {why}", p.join("."));
+            }
+            y.push('\n');
+        }
+        y.push_str(
+            "## License\n\nThe license of the source logs applies; this export adds none.\n",
+        );
+        y
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_with_decimal_and_binary_units() {
+        assert_eq!(parse_size("500MB"), Ok(500_000_000));
+        assert_eq!(parse_size("64MiB"), Ok(64 << 20));
+        assert_eq!(parse_size("1.5GB"), Ok(1_500_000_000));
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("12 parsecs")
+            .unwrap_err()
+            .contains("unknown unit"));
+    }
+
+    #[test]
+    fn shards_are_contiguous_and_cover_every_row() {
+        let r = shard_ranges(10, 3);
+        assert_eq!(r, [0..4, 4..7, 7..10]);
+        for (len, n) in [(1, 1), (7, 7), (1000, 3), (5, 2)] {
+            let r = shard_ranges(len, n);
+            assert_eq!(r.len(), n);
+            assert_eq!(r[0].start, 0);
+            assert_eq!(r[n - 1].end, len);
+            assert!(r
+                .windows(2)
+                .all(|w| w[0].end == w[1].start && !w[1].is_empty()));
+        }
+    }
+
+    #[test]
+    fn lists_are_item_lists_in_the_metadata_and_element_lists_in_arrow() {
+        let f = Feature::List(Box::new(Feature::Struct(vec![(
+            "a".into(),
+            Feature::List(Box::new(Feature::Value("float64"))),
+        )])));
+        assert_eq!(
+            feature_metadata(&f),
+            json!([{"a": [{"dtype": "float64", "_type": "Value"}]}])
+        );
+        let DataType::List(item) = arrow_type(&f) else {
+            panic!("a list");
+        };
+        assert_eq!(item.name(), "element");
+        assert!(item.is_nullable());
+    }
+}
