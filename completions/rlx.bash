@@ -95,7 +95,7 @@ _rlx() {
             return 0
             ;;
         rlx__subcmd__export)
-            opts="-o -f -q -h -V --output --format --seed --no-shuffle --split-ratio --validation-ratio --group-by --split-by --dedupe --max-examples --no-metadata --compress --force --no-sync --skip-invalid --model --anthropic-style --no-formula-escape --objective --min-reward --trl-style --kto-threshold --pair-by --pairs --max-pairs-per-group --min-margin --no-margin --policy --json --quiet --threads --help --version"
+            opts="-o -f -q -h -V --output --format --seed --no-shuffle --split-ratio --validation-ratio --group-by --split-by --dedupe --max-examples --no-metadata --compress --force --no-sync --skip-invalid --model --anthropic-style --no-formula-escape --objective --min-reward --trl-style --shard-size --compression --no-cdc --kto-threshold --pair-by --pairs --max-pairs-per-group --min-margin --no-margin --policy --json --quiet --threads --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -110,11 +110,11 @@ _rlx() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "huggingface openai anthropic csv jsonl trl all" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "huggingface openai anthropic csv jsonl parquet trl all" -- "${cur}"))
                     return 0
                     ;;
                 -f)
-                    COMPREPLY=($(compgen -W "huggingface openai anthropic csv jsonl trl all" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "huggingface openai anthropic csv jsonl parquet trl all" -- "${cur}"))
                     return 0
                     ;;
                 --seed)
@@ -159,6 +159,14 @@ _rlx() {
                     ;;
                 --trl-style)
                     COMPREPLY=($(compgen -W "conversational standard" -- "${cur}"))
+                    return 0
+                    ;;
+                --shard-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --compression)
+                    COMPREPLY=($(compgen -W "snappy zstd none" -- "${cur}"))
                     return 0
                     ;;
                 --kto-threshold)
@@ -288,11 +296,11 @@ _rlx() {
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "huggingface openai anthropic csv jsonl trl all" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "huggingface openai anthropic csv jsonl parquet trl all" -- "${cur}"))
                     return 0
                     ;;
                 -f)
-                    COMPREPLY=($(compgen -W "huggingface openai anthropic csv jsonl trl all" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "huggingface openai anthropic csv jsonl parquet trl all" -- "${cur}"))
                     return 0
                     ;;
                 --model)

@@ -37,6 +37,7 @@ openai\t'chat fine-tuning JSONL with exact token counts'
 anthropic\t'Claude prompt/completion (or Bedrock) JSONL'
 csv\t'flattened CSV with a data dictionary and an analysis script'
 jsonl\t'one example per line, as in the input'
+parquet\t'Parquet shards laid out for the Hugging Face Hub, Spark, DuckDB and Polars'
 trl\t'Hugging Face TRL datasets: SFT, DPO, KTO and reward-model rows (--objective)'
 all\t'every format, each in DIR/<format>/'"
 complete -c rlx -n "__fish_rlx_using_subcommand export" -l seed -d 'Seed of the ChaCha20 shuffle' -r
@@ -56,6 +57,10 @@ reward\t'reward-model pairs (chosen, rejected conversations, margin)'"
 complete -c rlx -n "__fish_rlx_using_subcommand export" -l min-reward -d 'Keep only examples whose reward is at least R (compared as written decimals); the rest are counted as filteredExamples. Every format and objective' -r
 complete -c rlx -n "__fish_rlx_using_subcommand export" -l trl-style -d 'Row style of `--format trl`: message lists (conversational) or plain strings' -r -f -a "conversational\t'prompt = [system, user] messages, completions = [assistant] (TRL\'s conversational type)'
 standard\t'plain strings: the prompt is the system text, a blank line, the user text'"
+complete -c rlx -n "__fish_rlx_using_subcommand export" -l shard-size -d 'parquet: the most input text per shard, in bytes with an optional unit (KB, MB, GB, KiB, MiB, GiB); the default is push_to_hub\'s' -r
+complete -c rlx -n "__fish_rlx_using_subcommand export" -l compression -d 'parquet: the codec of every column chunk' -r -f -a "snappy\t'What push_to_hub and pyarrow write: fast to write and to read'
+zstd\t'zstd level 3: about a third smaller than snappy, slower to write'
+none\t'Uncompressed'"
 complete -c rlx -n "__fish_rlx_using_subcommand export" -l kto-threshold -d 'kto: rewards above T are desirable, below T undesirable; examples at exactly T are left out and counted' -r
 complete -c rlx -n "__fish_rlx_using_subcommand export" -l pair-by -d 'dpo/reward: what makes examples comparable. `original` (the original dpo-trainer\'s key per policy), `state` (the whole state), or dotted paths joined by commas (state.scopeStats.scopeType,metadata.sessionId)' -r
 complete -c rlx -n "__fish_rlx_using_subcommand export" -l pairs -d 'dpo/reward: one pair per group (its best against its worst different action), or every pair with different actions, largest margin first' -r -f -a "best-worst\t'At most one pair per group: its best example against the lowest-reward example whose action differs'
@@ -74,6 +79,7 @@ complete -c rlx -n "__fish_rlx_using_subcommand export" -l force -d 'Replace a n
 complete -c rlx -n "__fish_rlx_using_subcommand export" -l no-sync -d 'Skip syncing the files and directories to disk before the final rename: faster scratch exports that a power loss may leave empty (never half-replaced)'
 complete -c rlx -n "__fish_rlx_using_subcommand export" -l skip-invalid -d 'Drop invalid examples instead of failing; each is counted, warned about and written with its location and reason to DIR/rejected.jsonl'
 complete -c rlx -n "__fish_rlx_using_subcommand export" -l no-formula-escape -d 'Write CSV string cells as they are, without the `\'` that stops spreadsheets from running cells that start with = + - @ tab CR LF as formulas'
+complete -c rlx -n "__fish_rlx_using_subcommand export" -l no-cdc -d 'parquet: turn content-defined chunking off (on by default: re-uploading a grown export to the Hub sends only the changed chunks)'
 complete -c rlx -n "__fish_rlx_using_subcommand export" -l no-margin -d 'reward: leave the `margin` column out of every row'
 complete -c rlx -n "__fish_rlx_using_subcommand export" -l json -d 'Print the result as one JSON object on stdout instead of the human summary'
 complete -c rlx -n "__fish_rlx_using_subcommand export" -s q -l quiet -d 'Print nothing but errors (no progress bar, no summary)'
@@ -84,6 +90,7 @@ openai\t'chat fine-tuning JSONL with exact token counts'
 anthropic\t'Claude prompt/completion (or Bedrock) JSONL'
 csv\t'flattened CSV with a data dictionary and an analysis script'
 jsonl\t'one example per line, as in the input'
+parquet\t'Parquet shards laid out for the Hugging Face Hub, Spark, DuckDB and Polars'
 trl\t'Hugging Face TRL datasets: SFT, DPO, KTO and reward-model rows (--objective)'
 all\t'every format, each in DIR/<format>/'"
 complete -c rlx -n "__fish_rlx_using_subcommand validate" -l model -d 'Model whose tokenizer and token limit the openai checks apply' -r

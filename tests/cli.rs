@@ -59,7 +59,7 @@ fn top_level_help_lists_every_command() {
 fn export_help_names_every_flag_and_its_default() {
     let (text, blocks) = option_blocks(&["export"]);
     // (flag, what its help must say: defaults and possible values)
-    let flags: [(&str, &[&str]); 31] = [
+    let flags: [(&str, &[&str]); 34] = [
         ("--output", &["-o, --output <OUTPUT>"]),
         (
             "--format",
@@ -100,6 +100,12 @@ fn export_help_names_every_flag_and_its_default() {
         ),
         ("--no-formula-escape", &[]),
         ("--no-sync", &[]),
+        ("--shard-size", &["[default: 500MB]"]),
+        (
+            "--compression",
+            &["snappy", "zstd", "none", "[default: snappy]"],
+        ),
+        ("--no-cdc", &[]),
         ("--policy", &["extraction", "retrieval", "consolidation"]),
         ("--json", &[]),
         ("--quiet", &["-q, --quiet"]),

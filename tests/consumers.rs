@@ -13,11 +13,17 @@ const POLICIES: [&str; 3] = ["extraction", "retrieval", "consolidation"];
 
 /// The python a setup script prints as its last line, run once per test process.
 /// A failed setup fails the test: the consumer checks are the point.
-fn venv_python(cell: &'static OnceLock<PathBuf>, script: &str, what: &str) -> &'static PathBuf {
+pub(crate) fn venv_python(
+    cell: &'static OnceLock<PathBuf>,
+    script: &str,
+    args: &[&str],
+    what: &str,
+) -> &'static PathBuf {
     cell.get_or_init(|| {
         let script = repo().join("tests/consumers").join(script);
         let out = Command::new("bash")
             .arg(&script)
+            .args(args)
             .current_dir(repo())
             .output()
             .unwrap_or_else(|e| panic!("cannot run bash {}: {e}", script.display()));
@@ -45,6 +51,7 @@ fn python() -> &'static PathBuf {
     venv_python(
         &PY,
         "setup-venv.sh",
+        &[],
         "python3 or pip is not usable, and the consumer checks cannot run",
     )
 }
@@ -56,6 +63,7 @@ pub(crate) fn trl_python() -> &'static PathBuf {
     venv_python(
         &PY,
         "setup-trl-venv.sh",
+        &[],
         "the TRL consumer checks cannot run",
     )
 }

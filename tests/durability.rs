@@ -249,11 +249,15 @@ fn every_file_and_directory_is_synced_before_the_swap_and_the_parent_after() {
             let at = path
                 .find(".out.rlx-tmp-")
                 .expect("synced inside the staging dir");
-            // ".out.rlx-tmp-abc123/openai/train.jsonl" -> "openai/train.jsonl"
-            path[at..]
-                .split_once('/')
-                .map_or("", |(_, rest)| rest)
-                .to_string()
+            // ".out.rlx-tmp-abc123/openai/train.jsonl" -> "openai/train.jsonl"; a
+            // parquet shard is synced as ".NAME.partial", then renamed to NAME.
+            let rest = path[at..].split_once('/').map_or("", |(_, rest)| rest);
+            match rest.rsplit_once("/.") {
+                Some((dir, file)) if file.ends_with(".partial") => {
+                    format!("{dir}/{}", file.trim_end_matches(".partial"))
+                }
+                _ => rest.to_string(),
+            }
         })
         .collect();
     let mut expected: BTreeSet<String> = read_tree(&wd.path("out")).into_keys().collect();

@@ -232,7 +232,15 @@ fn same_seed_gives_byte_identical_files_in_every_format() {
         a.keys().filter_map(|k| k.split('/').next()).collect();
     assert_eq!(
         formats.into_iter().collect::<Vec<_>>(),
-        ["anthropic", "csv", "huggingface", "jsonl", "openai", "trl"],
+        [
+            "anthropic",
+            "csv",
+            "huggingface",
+            "jsonl",
+            "openai",
+            "parquet",
+            "trl"
+        ],
         "--format all writes one directory per format"
     );
     assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
@@ -846,8 +854,8 @@ fn usage_errors_exit_2_and_say_what_is_wrong() {
             "--split-ratio 0.6 plus --validation-ratio 0.5 is not below 1",
         ),
         (
-            &["--format", "parquet"],
-            "invalid value 'parquet' for '--format <FORMAT>'",
+            &["--format", "arrow"],
+            "invalid value 'arrow' for '--format <FORMAT>'",
         ),
         (
             &["--format", "openai", "--model", "gpt-9"],

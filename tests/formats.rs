@@ -78,7 +78,7 @@ fn format_is_inferred_from_the_output_name_and_the_reason_is_given() {
 
 #[test]
 fn each_format_writes_its_file_set() {
-    let sets: [(&str, &[&str]); 6] = [
+    let sets: [(&str, &[&str]); 7] = [
         ("jsonl", &["README.md", "eval.jsonl", "train.jsonl"]),
         ("trl", &["README.md", "eval.jsonl", "train.jsonl"]),
         (
@@ -109,6 +109,7 @@ fn each_format_writes_its_file_set() {
                 "train.csv",
             ],
         ),
+        ("parquet", &["README.md", "data"]),
     ];
     let wd = Workdir::new();
     let run = wd
@@ -132,7 +133,24 @@ fn each_format_writes_its_file_set() {
             files,
             "--format all: {format}/"
         );
-        listed.extend(files.iter().map(|f| format!("all/{format}/{f}")));
+        for f in files {
+            let path = format!("all/{format}/{f}");
+            if wd.path(&path).is_dir() {
+                // parquet's data/: its shards are the files.
+                let shards = list_dir(&wd.path(&path));
+                assert_eq!(
+                    shards,
+                    [
+                        "test-00000-of-00001.parquet",
+                        "train-00000-of-00001.parquet"
+                    ],
+                    "{path}"
+                );
+                listed.extend(shards.iter().map(|s| format!("{path}/{s}")));
+            } else {
+                listed.push(path);
+            }
+        }
 
         let wd = Workdir::new();
         let run = wd
@@ -164,7 +182,15 @@ fn each_format_writes_its_file_set() {
         .collect();
     assert_eq!(
         formats,
-        ["huggingface", "openai", "anthropic", "csv", "jsonl", "trl"]
+        [
+            "huggingface",
+            "openai",
+            "anthropic",
+            "csv",
+            "jsonl",
+            "parquet",
+            "trl"
+        ]
     );
 }
 
@@ -195,6 +221,7 @@ fn compress_gzips_data_files_and_leaves_documents_plain() {
         "csv/data_dictionary.md",
         "csv/analysis_template.py",
         "trl/README.md",
+        "parquet/README.md",
     ];
     let tree = read_tree(&wd.path("out"));
     for doc in plain_docs {
@@ -204,9 +231,14 @@ fn compress_gzips_data_files_and_leaves_documents_plain() {
         assert!(!bytes.starts_with(&[0x1f, 0x8b]), "{doc} is compressed");
         assert!(std::str::from_utf8(bytes).is_ok(), "{doc} is not text");
     }
+    // Parquet compresses its own column chunks; --compress leaves its shards alone.
+    for shard in tree.keys().filter(|k| k.starts_with("parquet/data/")) {
+        assert!(tree[shard].starts_with(b"PAR1"), "{shard} is not Parquet");
+        assert!(shard.ends_with(".parquet"), "{shard}");
+    }
     let data: Vec<&String> = tree
         .keys()
-        .filter(|k| !plain_docs.contains(&k.as_str()))
+        .filter(|k| !plain_docs.contains(&k.as_str()) && !k.starts_with("parquet/data/"))
         .collect();
     assert_eq!(data.len(), 19, "data files: {data:?}");
     for name in data {
@@ -267,10 +299,11 @@ fn no_metadata_leaves_metadata_out_of_every_format() {
         .contains("metadata.decisionId"));
     let session = "\"decisionId\"";
     for (name, bytes) in read_tree(&wd.path("out")) {
-        let text = String::from_utf8(bytes).unwrap();
         if name.ends_with(".md") || name.ends_with(".py") {
             continue;
         }
+        // A Parquet shard is binary, but its keys and strings are stored as written.
+        let text = String::from_utf8_lossy(&bytes).into_owned();
         assert!(
             !text.contains("dec-"),
             "{name}: a metadata value survived --no-metadata"

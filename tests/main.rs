@@ -12,6 +12,7 @@ mod export;
 mod formats;
 mod golden;
 mod objectives;
+mod parquet;
 mod regression;
 mod splits;
 mod validate_cmd;

@@ -65,6 +65,7 @@ fn issue_3_format_all_reports_each_subdirectory() {
             "out/anthropic",
             "out/csv",
             "out/jsonl",
+            "out/parquet",
             "out/trl"
         ]
     );

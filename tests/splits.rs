@@ -164,6 +164,10 @@ fn hash_split_never_moves_an_old_example_when_the_log_grows() {
         );
     }
     for format in list_dir(&wd.path("a")) {
+        if format == "parquet" {
+            // Its rows are huggingface's, in the same order (tests/consumers.rs reads both).
+            continue;
+        }
         let before = rows_by_split(&wd.path(&format!("a/{format}")));
         let after = rows_by_split(&wd.path(&format!("b/{format}")));
         assert!(!before.is_empty(), "{format}: no split files");

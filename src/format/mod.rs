@@ -543,7 +543,7 @@ mod tests {
             Ok(FormatChoice::One(find_format("openai").unwrap()))
         );
         assert_eq!(parse_format_choice("all"), Ok(FormatChoice::All));
-        let e = parse_format_choice("parquet").unwrap_err();
-        assert!(e.contains("huggingface, openai, anthropic, csv, jsonl, trl, all"));
+        let e = parse_format_choice("arrow").unwrap_err();
+        assert!(e.contains("huggingface, openai, anthropic, csv, jsonl, parquet, trl, all"));
     }
 }
