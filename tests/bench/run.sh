@@ -19,7 +19,7 @@ SIZES=${SIZES:-"100000 1000000"}
 RUNS=${RUNS:-5}
 POLICY=${POLICY:-extraction}
 WORK=${BENCH_DIR:-target/bench}
-FORMATS=${FORMATS:-"jsonl huggingface csv anthropic openai all trl-sft=--format,trl trl-dpo=--format,trl,--objective,dpo trl-kto=--format,trl,--objective,kto jsonl-nosync=--format,jsonl,--no-sync all-nosync=--format,all,--no-sync"}
+FORMATS=${FORMATS:-"jsonl huggingface parquet csv anthropic openai all trl-sft=--format,trl trl-dpo=--format,trl,--objective,dpo trl-kto=--format,trl,--objective,kto jsonl-nosync=--format,jsonl,--no-sync all-nosync=--format,all,--no-sync"}
 
 if [ ! -x /usr/bin/time ]; then
   if [ "$(id -u)" = 0 ]; then
