@@ -28,6 +28,9 @@ _rlx() {
             rlx,help)
                 cmd="rlx__subcmd__help"
                 ;;
+            rlx,merge)
+                cmd="rlx__subcmd__merge"
+                ;;
             rlx,validate)
                 cmd="rlx__subcmd__validate"
                 ;;
@@ -43,6 +46,9 @@ _rlx() {
             rlx__subcmd__help,help)
                 cmd="rlx__subcmd__help__subcmd__help"
                 ;;
+            rlx__subcmd__help,merge)
+                cmd="rlx__subcmd__help__subcmd__merge"
+                ;;
             rlx__subcmd__help,validate)
                 cmd="rlx__subcmd__help__subcmd__validate"
                 ;;
@@ -53,7 +59,7 @@ _rlx() {
 
     case "${cmd}" in
         rlx)
-            opts="-h -V --help --version export validate clean completions help"
+            opts="-h -V --help --version export validate clean merge completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -205,7 +211,7 @@ _rlx() {
             return 0
             ;;
         rlx__subcmd__help)
-            opts="export validate clean completions help"
+            opts="export validate clean merge completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -274,6 +280,20 @@ _rlx() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        rlx__subcmd__help__subcmd__merge)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         rlx__subcmd__help__subcmd__validate)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -281,6 +301,28 @@ _rlx() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rlx__subcmd__merge)
+            opts="-o -q -h -V --output --force --no-sync --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

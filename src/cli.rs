@@ -44,6 +44,10 @@ pub enum Command {
     /// directories), put back an old export a killed --force left aside, and never touch
     /// the files of an export still running.
     Clean(CleanArgs),
+    /// Combine parquet exports (parts of one log, each exported on its own, typically
+    /// with --split-by hash and one seed) into one dataset: one data/ numbered across
+    /// the parts and one card. The parts' schemas must agree.
+    Merge(MergeArgs),
     /// Print a shell completion script to stdout.
     Completions(CompletionsArgs),
 }
@@ -270,6 +274,34 @@ pub struct ValidateArgs {
 
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct MergeArgs {
+    /// Directories written by `rlx export --format parquet`, in the order their shards
+    /// are numbered.
+    #[arg(required = true, num_args = 1.., value_name = "PART")]
+    pub parts: Vec<PathBuf>,
+
+    /// Output directory, written atomically like an export's.
+    #[arg(long, short)]
+    pub output: PathBuf,
+
+    /// Replace a non-empty output directory.
+    #[arg(long)]
+    pub force: bool,
+
+    /// Skip syncing the files to disk before the final rename.
+    #[arg(long)]
+    pub no_sync: bool,
+
+    /// Print the result as one JSON object on stdout instead of the human summary.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -2,7 +2,7 @@
 //!
 //! `run` dispatches each command to its room: `export` (the plan, then input → scan →
 //! select → formats → summary), `validate_cmd` (every check export would, writing
-//! nothing), `clean` (leftovers of killed exports) and `completions`; `outcome` turns a run into its exit status. Tests drive
+//! nothing), `clean` (leftovers of killed exports), `merge` (parquet exports into one) and `completions`; `outcome` turns a run into its exit status. Tests drive
 //! the crate through `run`, not through `main`.
 
 pub mod check_file;
@@ -18,6 +18,7 @@ pub mod group;
 pub mod input;
 pub mod inputs;
 pub mod json;
+pub mod merge;
 pub mod objective;
 pub mod outcome;
 pub mod output;
@@ -50,6 +51,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Export(args) => Ok(export::run(&args)),
         Command::Validate(args) => Ok(validate_cmd::run(&args)),
         Command::Clean(args) => Ok(clean::run(&args)),
+        Command::Merge(args) => Ok(merge::run(&args)),
         Command::Completions(args) => {
             let mut out = io::stdout().lock();
             completions::write_completions(args.shell, &mut out)?;

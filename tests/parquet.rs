@@ -263,3 +263,102 @@ fn spark_reads_the_shards_when_asked() {
     );
     eprintln!("{}", String::from_utf8_lossy(&out.stdout));
 }
+
+/// Two halves of a log exported apart with `--split-by hash` and merged read exactly as
+/// the whole log exported at once: same rows per split, same order, same features.
+#[test]
+fn merged_parts_read_as_the_whole_log_exported_at_once() {
+    let wd = Workdir::new();
+    let text = std::fs::read_to_string(fixture("consolidation/pairs.jsonl")).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let a = wd.write("a.jsonl", lines[..150].join("\n") + "\n");
+    let b = wd.write("b.jsonl", lines[150..].join("\n") + "\n");
+    let split = [
+        "--split-by",
+        "hash",
+        "--no-shuffle",
+        "--validation-ratio",
+        "0.1",
+    ];
+    for (input, out) in [(&a, "parts/a"), (&b, "parts/b")] {
+        wd.rlx([
+            "export",
+            &input.display().to_string(),
+            "-o",
+            out,
+            "--format",
+            "parquet",
+        ])
+        .args(split)
+        .args(["--shard-size", "4KB"])
+        .run()
+        .expect_success();
+    }
+    wd.rlx([
+        "export",
+        &fx("consolidation/pairs.jsonl"),
+        "-o",
+        "hf",
+        "--format",
+        "huggingface",
+    ])
+    .args(split)
+    .run()
+    .expect_success();
+    let run = wd
+        .rlx(["merge", "parts/a", "parts/b", "-o", "pq", "--json"])
+        .run();
+    run.expect_success();
+    let r = run.json();
+    assert_eq!(
+        at_u64(&r, "splits.train.rows")
+            + at_u64(&r, "splits.validation.rows")
+            + at_u64(&r, "splits.test.rows"),
+        300
+    );
+    let card = wd.read_string("pq/README.md");
+    assert!(
+        card.contains("| merged from | `parts/a`, `parts/b` |"),
+        "{card}"
+    );
+    read_parquet("5", &wd, &["--expect-shards-gt-1"], "merged parts");
+    read_parquet("3", &wd, &["--engines", "datasets"], "merged parts");
+
+    // A part whose columns differ is refused, naming the field, and nothing is written.
+    let c = nasty_examples(&wd);
+    let nasty = wd
+        .rlx(["export", &c, "-o", "parts/c", "--format", "parquet"])
+        .run();
+    nasty.expect_success();
+    wd.rlx([
+        "export",
+        &fx("retrieval/examples.jsonl"),
+        "-o",
+        "parts/d",
+        "--format",
+        "parquet",
+    ])
+    .run()
+    .expect_success();
+    let run = wd.rlx(["merge", "parts/c", "parts/d", "-o", "bad"]).run();
+    run.expect_code(1);
+    assert!(
+        run.error_line()
+            .contains("have different columns (first at metadata.")
+            && run.error_line().contains("which only the first has"),
+        "{}",
+        run.report()
+    );
+    let run = wd.rlx(["merge", "parts/a", "parts/d", "-o", "bad"]).run();
+    run.expect_code(1);
+    assert!(
+        run.error_line()
+            .contains("expected parts of one policy's log"),
+        "{}",
+        run.report()
+    );
+    let run = wd.rlx(["merge", "hf", "-o", "bad"]).run();
+    run.expect_code(1);
+    assert!(run.error_line().contains("hf/data: "), "{}", run.report());
+    assert!(!wd.path("bad").exists());
+}

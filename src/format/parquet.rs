@@ -90,6 +90,9 @@ const BATCH_ROWS: usize = 4096;
 const CDC_METADATA: &str =
     r#"{"min_chunk_size": 262144, "max_chunk_size": 1048576, "norm_level": 0}"#;
 
+/// The footer key holding the policy and the fields written as JSON text.
+pub const RLX_KEY: &str = "rlx";
+
 /// A `--shard-size` value: bytes, with an optional decimal (KB, MB, GB) or binary (KiB,
 /// MiB, GiB) unit.
 pub fn parse_size(text: &str) -> Result<u64, String> {
@@ -163,6 +166,38 @@ fn feature_metadata(f: &Feature) -> Value {
     }
 }
 
+/// The features back from the `huggingface` metadata rlx wrote (for `rlx merge`).
+pub fn features_from_metadata(text: &str) -> Option<Vec<(String, Feature)>> {
+    fn feature(v: &Value) -> Option<Feature> {
+        match v {
+            Value::Array(items) if items.len() == 1 => {
+                Some(Feature::List(Box::new(feature(&items[0])?)))
+            }
+            Value::Object(m) if m.get("_type").and_then(Value::as_str) == Some("Value") => {
+                let dtype = match m.get("dtype")?.as_str()? {
+                    "bool" => "bool",
+                    "int64" => "int64",
+                    "float64" => "float64",
+                    "string" => "string",
+                    _ => return None,
+                };
+                Some(Feature::Value(dtype))
+            }
+            Value::Object(m) => Some(Feature::Struct(
+                m.iter()
+                    .map(|(k, v)| Some((k.clone(), feature(v)?)))
+                    .collect::<Option<_>>()?,
+            )),
+            _ => None,
+        }
+    }
+    let v: Value = serde_json::from_str(text).ok()?;
+    let Feature::Struct(fields) = feature(v.get("info")?.get("features")?)? else {
+        return None;
+    };
+    Some(fields)
+}
+
 /// The Arrow schema of every shard, carrying the `huggingface` features (one metadata
 /// key, so its encoding is deterministic).
 fn arrow_schema(declared: &Declared) -> SchemaRef {
@@ -211,6 +246,14 @@ pub fn new(config: &WriterConfig) -> Box<dyn FormatWriter> {
 }
 
 impl Parquet {
+    fn encoded_paths(&self) -> Vec<(String, String)> {
+        self.declared
+            .encoded
+            .iter()
+            .map(|(p, why)| (p.join("."), why.clone()))
+            .collect()
+    }
+
     fn properties(&self, rows_per_group: usize) -> WriterProperties {
         let options = self.config.parquet;
         let mut kv = vec![KeyValue::new(
@@ -227,6 +270,16 @@ impl Parquet {
                 CDC_METADATA.to_string(),
             ));
         }
+        // What `rlx merge` needs to write a card without the input.
+        let encoded: Map<String, Value> = self
+            .encoded_paths()
+            .into_iter()
+            .map(|(p, why)| (p, Value::String(why)))
+            .collect();
+        kv.push(KeyValue::new(
+            RLX_KEY.to_string(),
+            json!({"policy": self.config.policy.name(), "encodedAsJson": encoded}).to_string(),
+        ));
         WriterProperties::builder()
             .set_compression(options.compression.codec())
             // Chunk and page statistics: the page index the Hub's viewer reads.
@@ -355,113 +408,158 @@ impl FormatWriter for Parquet {
                 reason: why.clone(),
             })
             .collect();
-        out.write_doc("README.md", &self.card(result))?;
+        let s = &result.stats;
+        let facts = CardFacts {
+            policy: self.config.policy.name(),
+            fields: &self.declared.fields,
+            encoded: &self.encoded_paths(),
+            splits: written_splits(result)
+                .into_iter()
+                .map(|(split, n)| (split, n, self.shards[split as usize]))
+                .collect(),
+            seed: s.seed.to_string(),
+            exported_at: s.exported_at.clone(),
+            compression: self.config.parquet.compression.name().to_string(),
+            cdc: self.config.parquet.cdc,
+            merged_from: Vec::new(),
+        };
+        out.write_doc("README.md", &card(&facts))?;
         Ok(warnings)
     }
 }
 
-impl Parquet {
-    fn card(&self, result: &ExportResult) -> String {
-        let s = &result.stats;
-        let splits = written_splits(result);
-        let policy = self.config.policy.name();
-        let mut y = String::from("---\n");
-        y.push_str("task_categories:\n- reinforcement-learning\n");
-        let _ = writeln!(y, "size_categories:\n- {}", size_category(s.total_examples));
+/// What a dataset card says, from an export or from a merge of exports.
+pub struct CardFacts<'a> {
+    pub policy: &'a str,
+    pub fields: &'a [(String, Feature)],
+    /// Paths written as JSON text, with why.
+    pub encoded: &'a [(String, String)],
+    /// Each written split: rows and shards.
+    pub splits: Vec<(Split, u64, usize)>,
+    /// The seed, or why there is none (a merge of exports with different seeds).
+    pub seed: String,
+    pub exported_at: String,
+    pub compression: String,
+    pub cdc: bool,
+    /// The exports a merge combined.
+    pub merged_from: Vec<String>,
+}
+
+/// The dataset card `README.md`: YAML configs with one glob per split and the features,
+/// then how to load the shards with each reader.
+pub fn card(facts: &CardFacts) -> String {
+    let policy = facts.policy;
+    let total: u64 = facts.splits.iter().map(|s| s.1).sum();
+    let mut y = String::from("---\n");
+    y.push_str("task_categories:\n- reinforcement-learning\n");
+    let _ = writeln!(y, "size_categories:\n- {}", size_category(total));
+    let _ = writeln!(
+        y,
+        "pretty_name: {}",
+        yaml_str(&format!("Agent memory {policy} policy decisions"))
+    );
+    y.push_str("tags:\n- agent-memory\n- rlx\n");
+    y.push_str("configs:\n- config_name: default\n  data_files:\n");
+    for (split, _, _) in &facts.splits {
+        let name = hf_split_name(*split);
         let _ = writeln!(
             y,
-            "pretty_name: {}",
-            yaml_str(&format!("Agent memory {policy} policy decisions"))
+            "  - split: {name}\n    path: {}",
+            yaml_str(&format!("data/{name}-*"))
         );
-        y.push_str("tags:\n- agent-memory\n- rlx\n");
-        y.push_str("configs:\n- config_name: default\n  data_files:\n");
-        for (split, _) in &splits {
-            let name = hf_split_name(*split);
-            let _ = writeln!(
-                y,
-                "  - split: {name}\n    path: {}",
-                yaml_str(&format!("data/{name}-*"))
-            );
-        }
-        y.push_str("dataset_info:\n  features:\n");
-        feature_yaml(&mut y, &self.declared.fields, 2);
-        y.push_str("---\n\n");
-        let _ = write!(
+    }
+    y.push_str("dataset_info:\n  features:\n");
+    feature_yaml(&mut y, facts.fields, 2);
+    y.push_str("---\n\n");
+    let _ = write!(
+        y,
+        "# Agent memory {policy} policy dataset\n\n{}\n\n## Dataset information\n\n| | |\n|---|---|\n| policy | {policy} |\n| examples | {total} |\n",
+        description(policy),
+    );
+    for (split, n, shards) in &facts.splits {
+        let _ = writeln!(
             y,
-            "# Agent memory {policy} policy dataset\n\n{}\n\n## Dataset information\n\n| | |\n|---|---|\n| policy | {policy} |\n| examples | {} |\n",
-            description(policy),
-            s.total_examples
+            "| {} | {n} rows in {shards} shard{} |",
+            hf_split_name(*split),
+            if *shards == 1 { "" } else { "s" }
         );
-        for (split, n) in &splits {
-            let shards = self.shards[*split as usize];
-            let _ = writeln!(
-                y,
-                "| {} | {n} rows in {shards} shard{} |",
-                hf_split_name(*split),
-                if shards == 1 { "" } else { "s" }
-            );
-        }
-        let options = self.config.parquet;
-        let _ = write!(
+    }
+    let _ = write!(
+        y,
+        "| seed | {} |\n| exported at | {} |\n| compression | {} |\n| content-defined chunking | {} |\n",
+        facts.seed,
+        facts.exported_at,
+        facts.compression,
+        if facts.cdc { "on (Xet deduplicates re-uploads)" } else { "off" }
+    );
+    if !facts.merged_from.is_empty() {
+        let _ = writeln!(
             y,
-            "| seed | {} |\n| exported at | {} |\n| compression | {} |\n| content-defined chunking | {} |\n\n",
-            s.seed,
-            s.exported_at,
-            match options.compression {
-                ParquetCompression::Snappy => "snappy",
-                ParquetCompression::Zstd => "zstd",
-                ParquetCompression::None => "none",
-            },
-            if options.cdc { "on (Xet deduplicates re-uploads)" } else { "off" }
+            "| merged from | {} |",
+            facts
+                .merged_from
+                .iter()
+                .map(|p| format!("`{p}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
-        let first = hf_split_name(splits.first().map(|s| s.0).unwrap_or(Split::Train));
-        let _ = write!(
-            y,
-            "## Loading\n\n\
-             The shards are in `data/`, one set per split (`data/<split>-00000-of-0000N.parquet`), \
-             nothing else is there, and every shard has the same schema.\n\n\
-             ```python\n\
-             from datasets import load_dataset\n\n\
-             ds = load_dataset(\"path/to/this/directory\")   # or the Hub repository, once pushed\n\
-             print(ds[\"{first}\"][0])\n\
-             ```\n\n\
-             ```python\n\
-             import glob\n\
-             import pandas as pd\n\n\
-             df = pd.concat(pd.read_parquet(f) for f in sorted(glob.glob(\"data/{first}-*.parquet\")))\n\
-             ```\n\n\
-             ```python\n\
-             import polars as pl\n\n\
-             df = pl.scan_parquet(\"data/{first}-*.parquet\").collect()\n\
-             ```\n\n\
-             ```sql\n\
-             -- DuckDB\n\
-             SELECT reward, state FROM read_parquet('data/{first}-*.parquet') LIMIT 5;\n\
-             ```\n\n\
-             ```python\n\
-             # Spark: every split is a glob of its own; data/ as a whole holds all of them\n\
-             df = spark.read.parquet(\"path/to/this/directory/data/{first}-*.parquet\")\n\
-             ```\n\n"
-        );
-        y.push_str(
-            "## Structure\n\nEach row is one example:\n\n\
-             - `state`: the policy's state features, grouped as in the agent-memory system (a struct)\n\
-             - `action`: the decision taken (a struct)\n\
-             - `reward`: the outcome score, in [-1, 1] (negative for bad outcomes), as float64\n\
-             - `next_state`: the state after the action, when logged\n\
-             - `metadata`: identifiers and context of the decision, unless exported with `--no-metadata`\n\n",
-        );
-        if !self.declared.encoded.is_empty() {
-            y.push_str("Fields stored as JSON text because their values conflict in type, exceed int64 or nest too deep (decode with `json.loads`):\n\n");
-            for (p, why) in &self.declared.encoded {
-                let _ = writeln!(y, "- `{}`: {why}", p.join("."));
-            }
-            y.push('\n');
+    }
+    y.push('\n');
+    let first = hf_split_name(facts.splits.first().map(|s| s.0).unwrap_or(Split::Train));
+    let _ = write!(
+        y,
+        "## Loading\n\n\
+         The shards are in `data/`, one set per split (`data/<split>-00000-of-0000N.parquet`), \
+         nothing else is there, and every shard has the same schema.\n\n\
+         ```python\n\
+         from datasets import load_dataset\n\n\
+         ds = load_dataset(\"path/to/this/directory\")   # or the Hub repository, once pushed\n\
+         print(ds[\"{first}\"][0])\n\
+         ```\n\n\
+         ```python\n\
+         import glob\n\
+         import pandas as pd\n\n\
+         df = pd.concat(pd.read_parquet(f) for f in sorted(glob.glob(\"data/{first}-*.parquet\")))\n\
+         ```\n\n\
+         ```python\n\
+         import polars as pl\n\n\
+         df = pl.scan_parquet(\"data/{first}-*.parquet\").collect()\n\
+         ```\n\n\
+         ```sql\n\
+         -- DuckDB\n\
+         SELECT reward, state FROM read_parquet('data/{first}-*.parquet') LIMIT 5;\n\
+         ```\n\n\
+         ```python\n\
+         # Spark: every split is a glob of its own; data/ as a whole holds all of them\n\
+         df = spark.read.parquet(\"path/to/this/directory/data/{first}-*.parquet\")\n\
+         ```\n\n"
+    );
+    y.push_str(
+        "## Structure\n\nEach row is one example:\n\n\
+         - `state`: the policy's state features, grouped as in the agent-memory system (a struct)\n\
+         - `action`: the decision taken (a struct)\n\
+         - `reward`: the outcome score, in [-1, 1] (negative for bad outcomes), as float64\n\
+         - `next_state`: the state after the action, when logged\n\
+         - `metadata`: identifiers and context of the decision, unless exported with `--no-metadata`\n\n",
+    );
+    if !facts.encoded.is_empty() {
+        y.push_str("Fields stored as JSON text because their values conflict in type, exceed int64 or nest too deep (decode with `json.loads`):\n\n");
+        for (p, why) in facts.encoded {
+            let _ = writeln!(y, "- `{p}`: {why}");
         }
-        y.push_str(
-            "## License\n\nThe license of the source logs applies; this export adds none.\n",
-        );
-        y
+        y.push('\n');
+    }
+    y.push_str("## License\n\nThe license of the source logs applies; this export adds none.\n");
+    y
+}
+
+impl ParquetCompression {
+    pub fn name(self) -> &'static str {
+        match self {
+            ParquetCompression::Snappy => "snappy",
+            ParquetCompression::Zstd => "zstd",
+            ParquetCompression::None => "none",
+        }
     }
 }
 
@@ -506,6 +604,12 @@ mod tests {
             feature_metadata(&f),
             json!([{"a": [{"dtype": "float64", "_type": "Value"}]}])
         );
+        let schema = arrow_schema(&Declared {
+            fields: vec![("state".into(), f.clone())],
+            encoded: Vec::new(),
+        });
+        let back = features_from_metadata(&schema.metadata()["huggingface"]).unwrap();
+        assert_eq!(back, [("state".to_string(), f.clone())]);
         let DataType::List(item) = arrow_type(&f) else {
             panic!("a list");
         };
