@@ -57,7 +57,7 @@ fn clean(args: &CleanArgs) -> anyhow::Result<Reclaimed> {
     let lock = match OutputLock::try_acquire(&parent, &name)? {
         Ok(lock) => lock,
         Err(owner) => anyhow::bail!(OutputError(format!(
-            "{} is exporting into {}; nothing was removed (its staging directory is in use)",
+            "{} is exporting into {}; nothing was removed (its staging directory is in use): wait for it to finish or stop it, then run rlx clean again",
             owner.describe(),
             args.dir.display()
         ))),

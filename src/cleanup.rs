@@ -16,19 +16,26 @@ use signal_hook::consts::{SIGINT, SIGTERM};
 /// so the interrupt message says what is there.
 #[derive(Default)]
 pub struct Registry {
-    paths: Vec<PathBuf>,
+    /// Each path, and whether it goes only if empty (a directory rlx created to hold an
+    /// export, which another export may share).
+    paths: Vec<(PathBuf, bool)>,
     landed: Option<PathBuf>,
 }
 
 impl Registry {
     /// Remove `path` (a file or a directory) if the process is interrupted.
     pub fn register(&mut self, path: &Path) {
-        self.paths.push(path.to_path_buf());
+        self.paths.push((path.to_path_buf(), false));
+    }
+
+    /// Remove the directory `path` if the process is interrupted and it is empty then.
+    pub fn register_if_empty(&mut self, path: &Path) {
+        self.paths.push((path.to_path_buf(), true));
     }
 
     /// `path` is finished with (moved into place, or removed by its owner).
     pub fn unregister(&mut self, path: &Path) {
-        self.paths.retain(|p| p != path);
+        self.paths.retain(|(p, _)| p != path);
     }
 
     /// The export is in place at `target`: an interrupt from now on removes nothing of it.
@@ -39,8 +46,10 @@ impl Registry {
     fn remove_all_and_exit(&mut self) -> ! {
         // Last registered first: the staging directory before the lock beside it, the
         // lock before the parent directory rlx created to hold both.
-        for p in self.paths.iter().rev() {
-            if p.is_dir() {
+        for (p, is_if_empty) in self.paths.iter().rev() {
+            if *is_if_empty {
+                let _ = fs::remove_dir(p);
+            } else if p.is_dir() {
                 let _ = fs::remove_dir_all(p);
             } else {
                 let _ = fs::remove_file(p);

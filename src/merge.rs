@@ -6,8 +6,8 @@
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
-use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::io::{self, Seek, Write};
+use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{bail, Context};
@@ -25,7 +25,9 @@ use crate::summary::{human_bytes, Timestamp};
 
 /// One shard of a part, as its footer describes it.
 struct Shard {
-    path: PathBuf,
+    /// Kept open from the footer read to the copy, so both see the same file even if
+    /// the part is replaced meanwhile.
+    file: File,
     /// `part/data/name`, for messages.
     shown: String,
     split: Split,
@@ -132,8 +134,10 @@ fn merge(args: &MergeArgs, result: &mut MergeResult) -> anyhow::Result<()> {
         let name = hf_split_name(split);
         for (i, shard) in of_split.iter().enumerate() {
             let mut file = out.create_renamed(&format!("data/{name}-{i:05}-of-{n:05}.parquet"))?;
-            let mut source =
-                File::open(&shard.path).with_context(|| format!("reading {}", shard.shown))?;
+            let mut source = &shard.file;
+            source
+                .seek(io::SeekFrom::Start(0))
+                .with_context(|| format!("reading {}", shard.shown))?;
             io::copy(&mut source, &mut file)
                 .with_context(|| format!("copying {} into {}", shard.shown, file.relative))?;
             file.finish()?;
@@ -235,8 +239,11 @@ fn parse_shard_name(name: &str) -> Option<(Split, usize, usize)> {
 fn read_shard(path: &Path, split: Split) -> anyhow::Result<Shard> {
     let shown = path.display().to_string();
     let file = File::open(path).with_context(|| format!("reading {shown}"))?;
-    let reader = SerializedFileReader::new(file)
-        .with_context(|| format!("{shown} is not a readable Parquet file"))?;
+    let reader = SerializedFileReader::new(
+        file.try_clone()
+            .with_context(|| format!("reading {shown}"))?,
+    )
+    .with_context(|| format!("{shown} is not a readable Parquet file"))?;
     let meta = reader.metadata();
     let fm = meta.file_metadata();
     let kv = |key: &str| {
@@ -260,7 +267,7 @@ fn read_shard(path: &Path, split: Split) -> anyhow::Result<Shard> {
         "none".into()
     };
     Ok(Shard {
-        path: path.to_path_buf(),
+        file,
         shown,
         split,
         rows: u64::try_from(fm.num_rows()).unwrap_or(0),
@@ -278,10 +285,28 @@ fn check_same_schema(first: &Shard, other: &Shard) -> anyhow::Result<()> {
     if first.rlx["policy"] != other.rlx["policy"] {
         bail!(OutputError(format!(
             "{} holds {} examples but {} holds {}; expected parts of one policy's log",
-            other.shown, other.rlx["policy"], first.shown, first.rlx["policy"]
+            other.shown,
+            other.rlx["policy"].as_str().unwrap_or("unknown"),
+            first.shown,
+            first.rlx["policy"].as_str().unwrap_or("unknown")
         )));
     }
     if first.schema == other.schema && first.features == other.features {
+        if first.rlx["encodedAsJson"] != other.rlx["encodedAsJson"] {
+            let keys = |s: &Shard| -> Vec<String> {
+                s.rlx["encodedAsJson"]
+                    .as_object()
+                    .map(|m| m.keys().cloned().collect())
+                    .unwrap_or_default()
+            };
+            bail!(OutputError(format!(
+                "{} stores {} as JSON text but {} stores {}; expected parts whose fields have the same types (export them together so one union schema covers both)",
+                first.shown,
+                describe_paths(&keys(first)),
+                other.shown,
+                describe_paths(&keys(other))
+            )));
+        }
         return Ok(());
     }
     let a = features_from_metadata(&first.features).unwrap_or_default();
@@ -314,7 +339,7 @@ fn first_difference(
                         .unwrap_or_else(|| {
                             format!("{}, whose fields are in another order", path(k))
                         }),
-                    _ => format!("{}: {fa:?} against {fb:?}", path(k)),
+                    _ => format!("{}: {} against {}", path(k), describe(fa), describe(fb)),
                 })
             }
             _ => {}
@@ -323,6 +348,30 @@ fn first_difference(
     b.iter()
         .find(|(k, _)| !a.iter().any(|(ka, _)| ka == k))
         .map(|(k, _)| format!("{}, which only the second has", path(k)))
+}
+
+fn describe_paths(paths: &[String]) -> String {
+    if paths.is_empty() {
+        "no field".into()
+    } else {
+        paths.join(", ")
+    }
+}
+
+/// A feature as a reader would name its type: `int64`, `list<float64>`, `struct<a, b>`.
+fn describe(f: &Feature) -> String {
+    match f {
+        Feature::Value(d) => d.to_string(),
+        Feature::List(inner) => format!("list<{}>", describe(inner)),
+        Feature::Struct(fields) => format!(
+            "struct<{}>",
+            fields
+                .iter()
+                .map(|(k, _)| k.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
 }
 
 fn write_summary(out: &mut dyn Write, r: &MergeResult, started: Instant) -> io::Result<()> {
@@ -387,6 +436,6 @@ mod tests {
             Feature::Struct(vec![("n".into(), Feature::Value("string"))]),
         )];
         let d = first_difference(&a, &b, "").unwrap();
-        assert!(d.starts_with("metadata.n:"), "{d}");
+        assert_eq!(d, "metadata.n: int64 against string");
     }
 }

@@ -449,7 +449,8 @@ pub fn write_reclaimed(out: &mut dyn Write, r: &crate::output::Reclaimed) -> io:
     if let Some(old) = &r.restored {
         writeln!(
             out,
-            "  restored: {old}, the previous export a killed rlx had moved aside, is back in place"
+            "  restored: {}, the previous export a killed rlx had moved aside as {old}",
+            r.restored_to.as_deref().unwrap_or("the output")
         )?;
     }
     if !r.removed.is_empty() {

@@ -95,6 +95,23 @@ fn a_kill_between_the_two_renames_of_the_fallback_swap_is_undone_by_clean() {
         "the kill came after moving out aside"
     );
 
+    // An export without --force finds the old export put back, and leaves it alone.
+    let run = export_all(&wd, "out", &[]).run();
+    run.expect_code(1);
+    assert!(
+        run.error_line()
+            .contains("out exists and is not empty; pass --force"),
+        "{}",
+        run.report()
+    );
+    assert_eq!(wd.read_string("out/old.txt"), "old");
+
+    let wd = Workdir::new();
+    wd.write("out/old.txt", "old");
+    let run = export_all(&wd, "out", &["--force"])
+        .env("RLX_FAULT", "no-exchange,kill-between-renames")
+        .run();
+    assert_eq!(run.signal(), Some(SIGKILL), "{}", run.report());
     let run = wd.rlx(["clean", "out", "--json"]).run();
     run.expect_success();
     let result = run.json();
@@ -102,6 +119,7 @@ fn a_kill_between_the_two_renames_of_the_fallback_swap_is_undone_by_clean() {
         at_str(&result, "restored").contains(".out.rlx-old-"),
         "{result:#}"
     );
+    assert_eq!(at_str(&result, "restoredTo"), "out");
     assert_eq!(at(&result, "removed").as_array().unwrap().len(), 1);
     assert_eq!(wd.entries(), ["out"]);
     assert_eq!(wd.read_string("out/old.txt"), "old");
@@ -288,4 +306,34 @@ fn every_file_and_directory_is_synced_before_the_swap_and_the_parent_after() {
         "--no-sync still syncs: {calls:#?}"
     );
     assert!(calls.iter().any(|(name, _)| name.starts_with("rename")));
+}
+
+#[test]
+fn a_failed_export_removes_only_the_empty_parents_it_created() {
+    let wd = Workdir::new();
+    // The first export creates parts/ and holds; a second one finishes beside it.
+    let first = HeldExport::start_into(&wd, "parts/p0", &[]);
+    wd.rlx(["export", &fx("tiny/five.jsonl"), "-o", "parts/p1"])
+        .run()
+        .expect_success();
+    let status = first.kill("-INT");
+    assert_eq!(status.code(), Some(130));
+    assert_eq!(
+        list_dir(&wd.path("parts")),
+        ["p1"],
+        "the sibling export is gone"
+    );
+    assert_eq!(read_jsonl(&wd.path("parts/p1/train.jsonl")).len(), 4);
+
+    // Alone, a failed export leaves none of the directories it created.
+    let run = wd
+        .rlx([
+            "export",
+            &fx("bad/reward-is-string.jsonl"),
+            "-o",
+            "a/b/c/out",
+        ])
+        .run();
+    run.expect_code(1);
+    assert!(!wd.path("a").exists(), "{:?}", wd.entries());
 }

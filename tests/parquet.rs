@@ -357,6 +357,43 @@ fn merged_parts_read_as_the_whole_log_exported_at_once() {
         "{}",
         run.report()
     );
+    // The same Arrow type, but JSON text in one part and plain strings in the other.
+    let text = std::fs::read_to_string(fixture("retrieval/examples.jsonl")).unwrap();
+    for (name, is_mixed) in [("e", true), ("f", false)] {
+        let lines: Vec<String> = text
+            .lines()
+            .enumerate()
+            .map(|(i, line)| {
+                let mut ex: Value = serde_json::from_str(line).unwrap();
+                ex["metadata"]["note"] = if is_mixed && i % 2 == 0 {
+                    json!(i)
+                } else {
+                    json!("x")
+                };
+                serde_json::to_string(&ex).unwrap()
+            })
+            .collect();
+        let input = wd.write(&format!("{name}.jsonl"), lines.join("\n") + "\n");
+        wd.rlx([
+            "export",
+            &input.display().to_string(),
+            "-o",
+            &format!("parts/{name}"),
+            "--format",
+            "parquet",
+        ])
+        .run()
+        .expect_success();
+    }
+    let run = wd.rlx(["merge", "parts/e", "parts/f", "-o", "bad"]).run();
+    run.expect_code(1);
+    assert!(
+        run.error_line()
+            .contains("stores metadata.note as JSON text but")
+            && run.error_line().contains("stores no field"),
+        "{}",
+        run.report()
+    );
     let run = wd.rlx(["merge", "hf", "-o", "bad"]).run();
     run.expect_code(1);
     assert!(run.error_line().contains("hf/data: "), "{}", run.report());

@@ -489,11 +489,16 @@ pub struct HeldExport {
 impl HeldExport {
     /// Start it and wait until its spool of stdin is open inside its staging directory.
     pub fn start(wd: &Workdir, extra: &[&str]) -> HeldExport {
+        HeldExport::start_into(wd, "out", extra)
+    }
+
+    /// `start`, exporting into `out`.
+    pub fn start_into(wd: &Workdir, out: &str, extra: &[&str]) -> HeldExport {
         use std::time::{Duration, Instant};
         let tmp = wd.path("tmp");
         fs::create_dir_all(&tmp).unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_rlx"))
-            .args(["export", "-", "-o", "out"])
+            .args(["export", "-", "-o", out])
             .args(extra)
             .current_dir(wd.root())
             .env("SOURCE_DATE_EPOCH", EPOCH)
@@ -528,13 +533,14 @@ impl HeldExport {
     }
 
     /// Where the spool of stdin is, as /proc shows the open file: inside the staging
-    /// directory and already deleted (`.../.out.rlx-tmp-XXXXXX/#1234 (deleted)`).
+    /// directory and already deleted (`.../.out.rlx-tmp-XXXXXX/#1234 (deleted)`; the
+    /// spool is the only file rlx holds open there).
     pub fn spool(&self) -> Option<String> {
         let fds = fs::read_dir(format!("/proc/{}/fd", self.pid())).ok()?;
         fds.flatten()
             .filter_map(|fd| fs::read_link(fd.path()).ok())
             .map(|target| target.to_string_lossy().into_owned())
-            .find(|target| target.contains(".out.rlx-tmp-"))
+            .find(|target| target.contains(".rlx-tmp-"))
     }
 
     /// Send `signal` (`-INT`, `-KILL`, ...) and return how it ended.

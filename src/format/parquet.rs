@@ -216,15 +216,27 @@ fn arrow_schema(declared: &Declared) -> SchemaRef {
     ))
 }
 
-/// Contiguous shard ranges as `datasets` cuts them: the first `len % n` one row longer.
-fn shard_ranges(len: usize, shards: usize) -> Vec<std::ops::Range<usize>> {
-    let (div, rem) = (len / shards, len % shards);
-    (0..shards)
-        .map(|i| {
-            let start = div * i + i.min(rem);
-            start..start + div + usize::from(i < rem)
-        })
-        .collect()
+/// Contiguous shard ranges of rows of these sizes: as many shards as `push_to_hub`
+/// makes (`total / shard_bytes + 1`), each row in the shard its starting offset falls
+/// in, and a shard cut early where it would pass `shard_bytes`, so no shard holds more
+/// than `shard_bytes` unless one row alone does.
+fn shard_ranges(sizes: &[u64], shard_bytes: u64) -> Vec<std::ops::Range<usize>> {
+    let total: u64 = sizes.iter().sum::<u64>().max(1);
+    let shards = (total / shard_bytes + 1).min(sizes.len().max(1) as u64);
+    let mut ranges = Vec::new();
+    let (mut start, mut bytes, mut offset, mut share) = (0, 0u64, 0u64, 0u64);
+    for (i, &size) in sizes.iter().enumerate() {
+        let this_share = (offset as u128 * shards as u128 / total as u128) as u64;
+        if i > start && (this_share > share || bytes + size > shard_bytes) {
+            ranges.push(start..i);
+            (start, bytes) = (i, 0);
+        }
+        share = share.max(this_share);
+        bytes += size;
+        offset += size;
+    }
+    ranges.push(start..sizes.len());
+    ranges
 }
 
 pub struct Parquet {
@@ -374,12 +386,15 @@ impl FormatWriter for Parquet {
     ) -> anyhow::Result<SplitOutcome> {
         out.create_dir("data")?;
         let len = examples.len();
-        let bytes = examples.text_bytes(0..len).max(1);
-        let shards = ((bytes / self.config.parquet.shard_bytes) as usize + 1).min(len.max(1));
+        let sizes: Vec<u64> = (0..len).map(|i| examples.text_bytes(i..i + 1)).collect();
+        let bytes = sizes.iter().sum::<u64>().max(1);
+        let ranges = shard_ranges(&sizes, self.config.parquet.shard_bytes);
+        drop(sizes);
+        let shards = ranges.len();
         let rows_per_group = (len as u128 * ROW_GROUP_BYTES as u128 / bytes as u128)
             .clamp(1, MAX_ROW_GROUP_ROWS as u128) as usize;
         let mut written = 0;
-        for (i, range) in shard_ranges(len, shards).into_iter().enumerate() {
+        for (i, range) in ranges.into_iter().enumerate() {
             let name = format!(
                 "data/{}-{i:05}-of-{shards:05}.parquet",
                 hf_split_name(split)
@@ -580,17 +595,30 @@ mod tests {
     }
 
     #[test]
-    fn shards_are_contiguous_and_cover_every_row() {
-        let r = shard_ranges(10, 3);
-        assert_eq!(r, [0..4, 4..7, 7..10]);
-        for (len, n) in [(1, 1), (7, 7), (1000, 3), (5, 2)] {
-            let r = shard_ranges(len, n);
-            assert_eq!(r.len(), n);
+    fn shards_are_contiguous_cover_every_row_and_stay_under_the_size() {
+        assert_eq!(shard_ranges(&[10; 10], 40), [0..4, 4..7, 7..10]);
+        assert_eq!(shard_ranges(&[10; 10], 1000), vec![(0..10)]);
+        // Long rows first, short rows after: cut by bytes, not by rows.
+        let mut skewed = vec![1000u64; 100];
+        skewed.extend(vec![10u64; 10_000]);
+        for (sizes, limit) in [
+            (skewed, 30_000),
+            (vec![7; 1000], 100),
+            (vec![5000, 1, 1], 10),
+        ] {
+            let r = shard_ranges(&sizes, limit);
             assert_eq!(r[0].start, 0);
-            assert_eq!(r[n - 1].end, len);
+            assert_eq!(r.last().unwrap().end, sizes.len());
             assert!(r
                 .windows(2)
                 .all(|w| w[0].end == w[1].start && !w[1].is_empty()));
+            for range in &r {
+                let bytes: u64 = sizes[range.clone()].iter().sum();
+                assert!(
+                    bytes <= limit || range.len() == 1,
+                    "{range:?}: {bytes} > {limit}"
+                );
+            }
         }
     }
 

@@ -74,13 +74,35 @@ impl OutputLock {
     pub fn try_acquire(parent: &Path, name: &str) -> anyhow::Result<Result<OutputLock, Owner>> {
         let path = parent.join(lock_name(name));
         loop {
-            let mut file = OpenOptions::new()
+            let opened = OpenOptions::new()
                 .read(true)
                 .write(true)
                 .create(true)
                 .truncate(false)
-                .open(&path)
-                .with_context(|| format!("creating the lock file {}", path.display()))?;
+                .open(&path);
+            // A lock file another user's killed rlx left (mode 0644 in a shared
+            // directory): flock works on a read-only descriptor too; only the owner
+            // details cannot be written.
+            let (mut file, is_writable) = match opened {
+                Ok(f) => (f, true),
+                Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied && path.exists() => {
+                    let f = File::open(&path).with_context(|| {
+                        format!(
+                            "opening the lock file {} ({e}); expected to be able to read it (remove it if no rlx is running)",
+                            path.display()
+                        )
+                    })?;
+                    (f, false)
+                }
+                Err(e) => {
+                    return Err(e).with_context(|| {
+                        format!(
+                            "creating the lock file {}; expected a writable directory beside the output",
+                            path.display()
+                        )
+                    })
+                }
+            };
             match file.try_lock() {
                 Ok(()) => {}
                 Err(TryLockError::WouldBlock) => {
@@ -104,7 +126,9 @@ impl OutputLock {
             if !is_same_file(&file, &path) {
                 continue;
             }
-            write_owner(&mut file).with_context(|| format!("writing {}", path.display()))?;
+            if is_writable {
+                write_owner(&mut file).with_context(|| format!("writing {}", path.display()))?;
+            }
             return Ok(Ok(OutputLock { file, path }));
         }
     }

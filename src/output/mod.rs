@@ -81,8 +81,9 @@ pub struct Staging {
     parent: PathBuf,
     name: String,
     options: StagingOptions,
-    /// A parent directory rlx created, removed again if the export fails.
-    created_parent: Option<PathBuf>,
+    /// The parent directories this rlx created (outermost first), removed again if the
+    /// export fails and they are empty; one another process created is never listed.
+    created_parents: Vec<PathBuf>,
     lock: Option<OutputLock>,
     temp: Option<tempfile::TempDir>,
     dir: Option<OutputDir>,
@@ -107,14 +108,8 @@ impl Staging {
         match fs::metadata(target) {
             Ok(m) if !m.is_dir() => {
                 return Err(OutputError(format!(
-                    "{shown} is a file; expected a directory path for the export (choose another -o)"
-                ))
-                .into())
-            }
-            Ok(_) if !options.force && !is_empty_dir(target)? => {
-                return Err(OutputError(format!(
-                    "{shown} exists and is not empty; pass --force to replace it (the old directory is kept if the export fails)"
-                ))
+                "{shown} is a file; expected a directory path for the export (choose another -o)"
+            ))
                 .into())
             }
             _ => {}
@@ -125,7 +120,7 @@ impl Staging {
             parent,
             name,
             options,
-            created_parent: None,
+            created_parents: Vec::new(),
             lock: None,
             temp: None,
             dir: None,
@@ -134,10 +129,10 @@ impl Staging {
         // Each step creates and registers under the cleanup lock, so an interrupt never
         // finds a path on disk but not yet registered; a failed step leaves the rest to
         // `Drop`.
-        staging.created_parent = cleanup::locked(|registry| {
+        staging.created_parents = cleanup::locked(|registry| {
             let created = create_parents(&staging.parent)?;
-            if let Some(p) = &created {
-                registry.register(p);
+            for p in &created {
+                registry.register_if_empty(p);
             }
             anyhow::Ok(created)
         })?;
@@ -155,6 +150,12 @@ impl Staging {
             }
         })?);
         staging.reclaimed = reclaim_stale(&staging.parent, &staging.name)?;
+        // Checked after the reclaim, which may have put an old export back in place.
+        if !options.force && target.is_dir() && !is_empty_dir(target)? {
+            bail!(OutputError(format!(
+                "{shown} exists and is not empty; pass --force to replace it (the old directory is kept if the export fails)"
+            )));
+        }
         let temp = cleanup::locked(|registry| {
             let temp = tempfile::Builder::new()
                 .prefix(&reclaim::staging_prefix(&staging.name))
@@ -206,7 +207,7 @@ impl Staging {
         }
         // The check, the swap and the bookkeeping happen under the cleanup lock, so an
         // interrupt either stops the export before the swap or waits until it is done.
-        let created_top = self.created_parent.clone();
+        let created = self.created_parents.clone();
         let old = cleanup::locked(|registry| {
             cleanup::exit_if_interrupted(registry);
             let staged = temp.keep();
@@ -226,7 +227,7 @@ impl Staging {
                             Some(old)
                         }
                     };
-                    if let Some(p) = self.created_parent.take() {
+                    for p in self.created_parents.drain(..) {
                         registry.unregister(&p);
                     }
                     registry.landed(&self.target);
@@ -236,7 +237,7 @@ impl Staging {
         })?;
         crate::fault::kill_at("kill-after-swap");
         let synced = if self.options.sync {
-            self.sync_parents(created_top.as_deref())
+            self.sync_parents(&created)
         } else {
             Ok(())
         };
@@ -253,24 +254,26 @@ impl Staging {
         Ok(files)
     }
 
-    /// Sync the directory that now names the export, and every directory rlx created on
-    /// the way to it, so the rename itself survives a power loss.
-    fn sync_parents(&self, created_top: Option<&Path>) -> anyhow::Result<()> {
+    /// Sync the directory that now names the export, and the parent of every directory
+    /// rlx created on the way to it, so the rename and the new directories survive a
+    /// power loss.
+    fn sync_parents(&self, created: &[PathBuf]) -> anyhow::Result<()> {
         let shown = self.target.display();
-        let mut dir = self.parent.clone();
-        loop {
+        let parent_of = |p: &Path| match p.parent() {
+            Some(q) if !q.as_os_str().is_empty() => q.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let dirs =
+            std::iter::once(self.parent.clone()).chain(created.iter().rev().map(|c| parent_of(c)));
+        for dir in dirs {
             durable::sync_dir(&dir).with_context(|| {
                 format!(
                     "{shown} is in place, but syncing {} failed, so it may not survive a power loss",
                     dir.display()
                 )
             })?;
-            let is_created = created_top.is_some_and(|top| dir.starts_with(top));
-            match dir.parent() {
-                Some(p) if is_created && !p.as_os_str().is_empty() => dir = p.to_path_buf(),
-                _ => return Ok(()),
-            }
         }
+        Ok(())
     }
 
     fn release_lock(&mut self) {
@@ -315,9 +318,12 @@ impl Staging {
         fs::rename(target, &aside).with_context(|| format!("moving the old {shown} aside"))?;
         crate::fault::kill_at("kill-between-renames");
         if let Err(e) = fs::rename(staged, target) {
-            let _ = fs::rename(&aside, target);
-            return Err(e).with_context(|| {
-                format!("moving the export into {shown} (the old directory was put back)")
+            return Err(e).with_context(|| match fs::rename(&aside, target) {
+                Ok(()) => format!("moving the export into {shown} (the old directory was put back)"),
+                Err(back) => format!(
+                    "moving the export into {shown}; putting the old directory back failed too ({back}): it is {}, and `rlx clean {shown}` puts it back",
+                    aside.display()
+                ),
             });
         }
         Ok(Swap::Replaced(aside))
@@ -329,7 +335,7 @@ impl Drop for Staging {
         // Removed, then unregistered, under the cleanup lock: an interrupt never finds
         // them on disk and unregistered.
         let temp = self.temp.take();
-        let created_parent = self.created_parent.take();
+        let created_parents = std::mem::take(&mut self.created_parents);
         cleanup::locked(|registry| {
             if let Some(temp) = temp {
                 let path = temp.path().to_path_buf();
@@ -339,9 +345,11 @@ impl Drop for Staging {
         });
         self.release_lock();
         cleanup::locked(|registry| {
-            if let Some(p) = created_parent {
-                let _ = fs::remove_dir_all(&p);
-                registry.unregister(&p);
+            // Innermost first, and only while empty: another export may have put its
+            // own output into a directory this one created.
+            for p in created_parents.iter().rev() {
+                let _ = fs::remove_dir(p);
+                registry.unregister(p);
             }
         });
     }
@@ -374,8 +382,9 @@ fn is_empty_dir(path: &Path) -> anyhow::Result<bool> {
         .is_none())
 }
 
-/// Create `dir` and any missing ancestors; return the topmost one created.
-fn create_parents(dir: &Path) -> anyhow::Result<Option<PathBuf>> {
+/// Create `dir` and any missing ancestors, one level at a time; return the ones this
+/// call created, outermost first (a level another process created meanwhile is not ours).
+fn create_parents(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     if dir.exists() {
         if !dir.is_dir() {
             bail!(OutputError(format!(
@@ -383,22 +392,32 @@ fn create_parents(dir: &Path) -> anyhow::Result<Option<PathBuf>> {
                 dir.display()
             )));
         }
-        return Ok(None);
+        return Ok(Vec::new());
     }
-    let mut topmost = dir.to_path_buf();
-    while let Some(p) = topmost.parent() {
+    let mut missing = vec![dir.to_path_buf()];
+    while let Some(p) = missing.last().and_then(|d| d.parent()) {
         if p.as_os_str().is_empty() || p.exists() {
             break;
         }
-        topmost = p.to_path_buf();
+        missing.push(p.to_path_buf());
     }
-    fs::create_dir_all(dir).map_err(|e| {
-        OutputError(format!(
-            "cannot create {}: {e}; expected a writable location for the export",
-            dir.display()
-        ))
-    })?;
-    Ok(Some(topmost))
+    let mut created = Vec::new();
+    for p in missing.into_iter().rev() {
+        match fs::create_dir(&p) {
+            Ok(()) => created.push(p),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && p.is_dir() => {}
+            Err(e) => {
+                for c in created.iter().rev() {
+                    let _ = fs::remove_dir(c);
+                }
+                bail!(OutputError(format!(
+                    "cannot create {}: {e}; expected a writable location for the export",
+                    p.display()
+                )));
+            }
+        }
+    }
+    Ok(created)
 }
 
 impl OutputDir {

@@ -32,6 +32,9 @@ pub struct Reclaimed {
     /// An old export found aside with the output missing, renamed back into place.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub restored: Option<String>,
+    /// Where it was put back (the output).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub restored_to: Option<String>,
 }
 
 impl Reclaimed {
@@ -75,18 +78,24 @@ pub fn reclaim_stale(parent: &Path, name: &str) -> anyhow::Result<Reclaimed> {
         }
     }
     stale_staging.sort();
-    stale_aside.sort();
+    // Oldest first, so the one put back (the last) is the newest aside.
+    let modified = |p: &std::path::PathBuf| fs::metadata(p).and_then(|m| m.modified()).ok();
+    stale_aside.sort_by(|a, b| modified(a).cmp(&modified(b)).then(a.cmp(b)));
     let mut reclaimed = Reclaimed::default();
     if fs::symlink_metadata(&target).is_err() {
         if let Some(old) = stale_aside.pop() {
             fs::rename(&old, &target).with_context(|| {
                 format!(
-                    "putting back {} (an export killed while it replaced {}) ",
+                    "putting back {}, the previous export of {} that a killed rlx had moved aside; rename it to {} by hand",
                     old.display(),
+                    target.display(),
                     target.display()
                 )
             })?;
+            // The old export is back under its name; make that survive a power loss.
+            let _ = super::durable::sync_dir(parent);
             reclaimed.restored = Some(shown(&old));
+            reclaimed.restored_to = Some(shown(&target));
         }
     }
     for dir in stale_staging.into_iter().chain(stale_aside) {
