@@ -12,7 +12,8 @@
 //! Nothing here knows about files beyond `OutputDir`.
 
 use std::fmt::Write as _;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use arrow_schema::{DataType, Field, Fields, Schema as ArrowSchema, SchemaRef};
@@ -83,6 +84,9 @@ pub const DEFAULT_SHARD_BYTES: u64 = 500_000_000;
 const ROW_GROUP_BYTES: u64 = 100_000_000;
 /// Parquet's (and `datasets`') most rows per row group.
 const MAX_ROW_GROUP_ROWS: u64 = 1_048_576;
+/// Shards written at once at most: each holds a row group (about 100 MB of data, kept
+/// encoded) while it is written.
+const MAX_SHARD_WRITERS: usize = 4;
 /// Rows per record batch handed to the Parquet writer.
 const BATCH_ROWS: usize = 4096;
 /// What `datasets` records in the footer of a file written with content-defined
@@ -308,6 +312,7 @@ impl Parquet {
         name: &str,
         rows_per_group: usize,
         out: &OutputDir,
+        threads: usize,
     ) -> anyhow::Result<u64> {
         let file = out.create_renamed(name)?;
         let relative = file.relative.clone();
@@ -328,7 +333,7 @@ impl Parquet {
         let with_metadata = self.config.include_metadata;
         super::render_then_write(
             examples,
-            self.config.threads,
+            threads,
             |item, text| render_row(item, text, declared, floats, with_metadata),
             |item, text, row| {
                 let row = row.as_deref().unwrap_or(text);
@@ -393,15 +398,58 @@ impl FormatWriter for Parquet {
         let shards = ranges.len();
         let rows_per_group = (len as u128 * ROW_GROUP_BYTES as u128 / bytes as u128)
             .clamp(1, MAX_ROW_GROUP_ROWS as u128) as usize;
-        let mut written = 0;
-        for (i, range) in ranges.into_iter().enumerate() {
-            let name = format!(
+        let name = |i: usize| {
+            format!(
                 "data/{}-{i:05}-of-{shards:05}.parquet",
                 hf_split_name(split)
-            );
-            let shard = Slice::new(examples, range);
-            written += self.write_shard(&shard, &name, rows_per_group, out)?;
-        }
+            )
+        };
+        // Several shards are written at once, each by its own writer on its own thread
+        // (a shard's bytes depend only on its rows, never on the schedule); one shard
+        // renders its rows on every thread instead.
+        let threads = self.config.threads.max(1);
+        let writers = threads.min(shards).min(MAX_SHARD_WRITERS);
+        let written = if writers <= 1 {
+            let mut written = 0;
+            for (i, range) in ranges.into_iter().enumerate() {
+                let shard = Slice::new(examples, range);
+                written += self.write_shard(&shard, &name(i), rows_per_group, out, threads)?;
+            }
+            written
+        } else {
+            let next = AtomicUsize::new(0);
+            let is_failed = AtomicBool::new(false);
+            let results: Vec<Mutex<Option<anyhow::Result<u64>>>> =
+                (0..shards).map(|_| Mutex::new(None)).collect();
+            let render_threads = (threads / writers).max(1);
+            std::thread::scope(|scope| {
+                for _ in 0..writers {
+                    scope.spawn(|| loop {
+                        let i = next.fetch_add(1, Ordering::SeqCst);
+                        if i >= shards || is_failed.load(Ordering::SeqCst) {
+                            break;
+                        }
+                        let shard = Slice::new(examples, ranges[i].clone());
+                        let r =
+                            self.write_shard(&shard, &name(i), rows_per_group, out, render_threads);
+                        if r.is_err() {
+                            is_failed.store(true, Ordering::SeqCst);
+                        }
+                        *results[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
+                    });
+                }
+            });
+            let mut written = 0;
+            for r in results {
+                // The first failure in shard order; shards after it may not have run.
+                match r.into_inner().unwrap_or_else(|e| e.into_inner()) {
+                    Some(Ok(n)) => written += n,
+                    Some(Err(e)) => return Err(e),
+                    None => {}
+                }
+            }
+            written
+        };
         self.shards[split as usize] = shards;
         Ok(SplitOutcome {
             written,
