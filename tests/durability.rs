@@ -223,7 +223,7 @@ fn traced_export(wd: &Workdir, extra: &[&str]) -> Vec<(String, String)> {
     let trace = wd.path("trace.txt");
     let run = wd
         .sh(&format!(
-            "strace -f -y -qq -e trace=fsync,fdatasync,rename,renameat,renameat2 -o {} \"$RLX\" export {} -o out --format all -q {}",
+            "strace -f -y -qq -e trace=fsync,fdatasync,rename,renameat,renameat2 -o {} \"$RLX\" export {} --format all -q {}",
             trace.display(),
             fx("extraction/examples.jsonl"),
             extra.join(" ")
@@ -250,7 +250,7 @@ fn traced_export(wd: &Workdir, extra: &[&str]) -> Vec<(String, String)> {
 fn every_file_and_directory_is_synced_before_the_swap_and_the_parent_after() {
     let wd = Workdir::new();
     wd.write("out/old.txt", "old");
-    let calls = traced_export(&wd, &["--force"]);
+    let calls = traced_export(&wd, &["-o", "out", "--force"]);
     let swap = calls
         .iter()
         .position(|(name, _)| name == "renameat2")
@@ -298,7 +298,7 @@ fn every_file_and_directory_is_synced_before_the_swap_and_the_parent_after() {
     );
 
     let wd = Workdir::new();
-    let calls = traced_export(&wd, &["--no-sync"]);
+    let calls = traced_export(&wd, &["-o", "out", "--no-sync"]);
     assert!(
         calls
             .iter()
@@ -306,6 +306,23 @@ fn every_file_and_directory_is_synced_before_the_swap_and_the_parent_after() {
         "--no-sync still syncs: {calls:#?}"
     );
     assert!(calls.iter().any(|(name, _)| name.starts_with("rename")));
+
+    // Directories rlx creates on the way are named in their parents, which are synced.
+    let wd = Workdir::new();
+    let calls = traced_export(&wd, &["-o", "new/deeper/out"]);
+    let root = wd.root().canonicalize().unwrap().display().to_string();
+    for dir in [
+        format!("{root}/new/deeper"),
+        format!("{root}/new"),
+        root.clone(),
+    ] {
+        assert!(
+            calls
+                .iter()
+                .any(|(name, path)| name == "fsync" && *path == dir),
+            "{dir} is not synced: {calls:#?}"
+        );
+    }
 }
 
 #[test]
