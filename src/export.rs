@@ -301,6 +301,11 @@ fn export(plan: &ExportPlan, result: &mut ExportResult, progress: &Progress) -> 
         objective: plan.objective.config,
         trl_style: plan.trl_style,
         parquet: plan.parquet,
+        longest_example: selection
+            .all()
+            .map(|i| u64::from(inspection.entries[i as usize].span().len))
+            .max()
+            .unwrap_or(0),
     };
     let root = staging.dir().clone();
     let is_all = matches!(plan.choice, FormatChoice::All);

@@ -34,6 +34,8 @@ pub enum Warning {
     },
     /// A format left out every example of a split, so it wrote no file for it.
     FormatEmptiedSplit { format: &'static str, split: Split },
+    /// parquet: an example too long for content-defined chunking.
+    CdcOff { longest: u64 },
     /// Fewer training examples than a platform needs.
     FewTrainingExamples {
         format: &'static str,
@@ -102,6 +104,7 @@ impl Warning {
             Warning::Duplicates { .. } => "duplicates",
             Warning::EmptySplit { .. } | Warning::FormatEmptiedSplit { .. } => "emptySplit",
             Warning::FewTrainingExamples { .. } => "fewTrainingExamples",
+            Warning::CdcOff { .. } => "cdcOff",
             Warning::DroppedByFormat { .. } => "droppedByFormat",
             Warning::EncodedAsJson { .. } => "encodedAsJson",
             Warning::RecordCount { .. } => "recordCount",
@@ -148,6 +151,10 @@ impl fmt::Display for Warning {
             Warning::FormatEmptiedSplit { format, split } => write!(
                 f,
                 "{format}: every {split} example was left out (see the warnings above), so no {split} file is written"
+            ),
+            Warning::CdcOff { longest } => write!(
+                f,
+                "parquet: an example of {longest} bytes is longer than content-defined chunking's 1 MiB chunks, so the shards are written without it (pyarrow 26 cannot read a value longer than a chunk back); --no-cdc says so up front"
             ),
             Warning::FewTrainingExamples { format, count, minimum, platform } => write!(
                 f,

@@ -399,3 +399,41 @@ fn merged_parts_read_as_the_whole_log_exported_at_once() {
     assert!(run.error_line().contains("hf/data: "), "{}", run.report());
     assert!(!wd.path("bad").exists());
 }
+
+/// A value longer than a content-defined chunk (1 MiB), which pyarrow cannot read back
+/// from a chunked file: that split is written without chunking, with a warning, and
+/// every reader reads it.
+#[test]
+fn values_longer_than_a_chunk_are_written_so_pyarrow_reads_them() {
+    let wd = Workdir::new();
+    let text = std::fs::read_to_string(fixture("retrieval/examples.jsonl")).unwrap();
+    let lines: Vec<String> = text
+        .lines()
+        .take(12)
+        .enumerate()
+        .map(|(i, line)| {
+            let mut ex: Value = serde_json::from_str(line).unwrap();
+            let size = if i == 0 { 1_100_000 } else { 1000 };
+            ex["metadata"]["blob"] = json!("y".repeat(size));
+            serde_json::to_string(&ex).unwrap()
+        })
+        .collect();
+    let input = wd.write("long.jsonl", lines.join("\n") + "\n");
+    let input = input.display().to_string();
+    export_both(&wd, &input, &["--no-shuffle", "--split-ratio", "0.25"]);
+    let run = wd
+        .rlx([
+            "export", &input, "-o", "again", "--format", "parquet", "--json",
+        ])
+        .args(["--no-shuffle", "--split-ratio", "0.25"])
+        .run();
+    run.expect_success();
+    assert_eq!(
+        at_u64(&run.json(), "warningCounts.cdcOff"),
+        1,
+        "{:#}",
+        run.json()
+    );
+    read_parquet("5", &wd, &[], "a 1.1 MB value");
+    read_parquet("3", &wd, &["--engines", "datasets"], "a 1.1 MB value");
+}

@@ -155,6 +155,9 @@ pub struct WriterConfig {
     pub objective: ObjectiveConfig,
     pub trl_style: TrlStyle,
     pub parquet: parquet::ParquetOptions,
+    /// The longest selected example's text, in bytes (parquet turns chunking off above
+    /// a chunk).
+    pub longest_example: u64,
 }
 
 /// A format's row in `TABLE`: everything the rest of rlx knows about it. A format is

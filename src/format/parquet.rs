@@ -89,6 +89,9 @@ const MAX_ROW_GROUP_ROWS: u64 = 1_048_576;
 const MAX_SHARD_WRITERS: usize = 4;
 /// Rows per record batch handed to the Parquet writer.
 const BATCH_ROWS: usize = 4096;
+/// Row text per record batch at most (long rows): Arrow's string offsets are 32-bit,
+/// and a batch of 4096 rows of a megabyte would hold 4 GB.
+const BATCH_BYTES: usize = 32 << 20;
 /// What `datasets` records in the footer of a file written with content-defined
 /// chunking (`DEFAULT_CDC_OPTIONS`, the same as arrow-rs's defaults).
 const CDC_METADATA: &str =
@@ -249,6 +252,8 @@ pub struct Parquet {
     schema: SchemaRef,
     /// Shards written per split.
     shards: [usize; 3],
+    /// Content-defined chunking: asked for, and no example longer than a chunk.
+    is_cdc: bool,
 }
 
 pub fn new(config: &WriterConfig) -> Box<dyn FormatWriter> {
@@ -258,6 +263,11 @@ pub fn new(config: &WriterConfig) -> Box<dyn FormatWriter> {
         declared,
         config: config.clone(),
         shards: [0; 3],
+        // pyarrow 26 fails to read ("Struct child array ... has length smaller than
+        // expected") a value longer than a content-defined chunk that arrow-rs 60.1
+        // wrote; an example's text bounds its values.
+        is_cdc: config.parquet.cdc
+            && config.longest_example <= CdcOptions::default().max_chunk_size as u64,
     })
 }
 
@@ -270,7 +280,7 @@ impl Parquet {
             .collect()
     }
 
-    fn properties(&self, rows_per_group: usize) -> WriterProperties {
+    fn properties(&self, rows_per_group: usize, is_cdc: bool) -> WriterProperties {
         let options = self.config.parquet;
         let mut kv = vec![KeyValue::new(
             "huggingface".to_string(),
@@ -280,7 +290,7 @@ impl Parquet {
                 .cloned()
                 .unwrap_or_default(),
         )];
-        if options.cdc {
+        if is_cdc {
             kv.push(KeyValue::new(
                 "content_defined_chunking".to_string(),
                 CDC_METADATA.to_string(),
@@ -301,7 +311,10 @@ impl Parquet {
             // Chunk and page statistics: the page index the Hub's viewer reads.
             .set_statistics_enabled(EnabledStatistics::Page)
             .set_max_row_group_row_count(Some(rows_per_group))
-            .set_content_defined_chunking(options.cdc.then(CdcOptions::default))
+            // A guard for skewed inputs, whose long rows would make a row group of the
+            // average's row count far bigger: memory stays near one row group.
+            .set_max_row_group_bytes(Some(ROW_GROUP_BYTES as usize))
+            .set_content_defined_chunking(is_cdc.then(CdcOptions::default))
             .set_key_value_metadata(Some(kv))
             .build()
     }
@@ -311,6 +324,7 @@ impl Parquet {
         examples: &dyn ExampleStream,
         name: &str,
         rows_per_group: usize,
+        is_cdc: bool,
         out: &OutputDir,
         threads: usize,
     ) -> anyhow::Result<u64> {
@@ -319,7 +333,7 @@ impl Parquet {
         let mut writer = ArrowWriter::try_new(
             file,
             self.schema.clone(),
-            Some(self.properties(rows_per_group)),
+            Some(self.properties(rows_per_group, is_cdc)),
         )
         .with_context(|| format!("starting {relative}"))?;
         let mut decoder = arrow_json::ReaderBuilder::new(self.schema.clone())
@@ -329,6 +343,7 @@ impl Parquet {
             .build_decoder()
             .context("building the JSON decoder")?;
         let mut written = 0u64;
+        let mut pending = 0usize;
         let (declared, floats) = (&self.declared, &self.config.ints_in_float_fields);
         let with_metadata = self.config.include_metadata;
         super::render_then_write(
@@ -354,8 +369,10 @@ impl Parquet {
                 );
                 decoder.decode(b"\n").map_err(misfit)?;
                 written += 1;
-                if decoder.len() >= BATCH_ROWS {
+                pending += row.len();
+                if decoder.len() >= BATCH_ROWS || pending >= BATCH_BYTES {
                     flush(&mut decoder, &mut writer, &relative)?;
+                    pending = 0;
                 }
                 Ok(())
             },
@@ -413,7 +430,8 @@ impl FormatWriter for Parquet {
             let mut written = 0;
             for (i, range) in ranges.into_iter().enumerate() {
                 let shard = Slice::new(examples, range);
-                written += self.write_shard(&shard, &name(i), rows_per_group, out, threads)?;
+                written +=
+                    self.write_shard(&shard, &name(i), rows_per_group, self.is_cdc, out, threads)?;
             }
             written
         } else {
@@ -430,8 +448,14 @@ impl FormatWriter for Parquet {
                             break;
                         }
                         let shard = Slice::new(examples, ranges[i].clone());
-                        let r =
-                            self.write_shard(&shard, &name(i), rows_per_group, out, render_threads);
+                        let r = self.write_shard(
+                            &shard,
+                            &name(i),
+                            rows_per_group,
+                            self.is_cdc,
+                            out,
+                            render_threads,
+                        );
                         if r.is_err() {
                             is_failed.store(true, Ordering::SeqCst);
                         }
@@ -462,7 +486,7 @@ impl FormatWriter for Parquet {
         result: &ExportResult,
         out: &OutputDir,
     ) -> anyhow::Result<Vec<Warning>> {
-        let warnings = self
+        let mut warnings: Vec<Warning> = self
             .declared
             .encoded
             .iter()
@@ -471,6 +495,11 @@ impl FormatWriter for Parquet {
                 reason: why.clone(),
             })
             .collect();
+        if self.config.parquet.cdc && !self.is_cdc {
+            warnings.push(Warning::CdcOff {
+                longest: self.config.longest_example,
+            });
+        }
         let s = &result.stats;
         let facts = CardFacts {
             policy: self.config.policy.name(),
@@ -483,7 +512,7 @@ impl FormatWriter for Parquet {
             seed: s.seed.to_string(),
             exported_at: s.exported_at.clone(),
             compression: self.config.parquet.compression.name().to_string(),
-            cdc: self.config.parquet.cdc,
+            cdc: self.is_cdc,
             merged_from: Vec::new(),
         };
         out.write_doc("README.md", &card(&facts))?;
