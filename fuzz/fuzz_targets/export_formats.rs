@@ -13,6 +13,8 @@ const CHOICES: &[&[&str]] = &[
     &["--format", "anthropic"],
     &["--format", "anthropic", "--anthropic-style", "bedrock"],
     &["--format", "csv"],
+    &["--format", "parquet"],
+    &["--format", "parquet", "--shard-size", "2KB", "--compression", "zstd"],
     &["--format", "trl"],
     &["--format", "trl", "--objective", "dpo"],
     &["--format", "trl", "--objective", "kto"],
