@@ -36,6 +36,19 @@ pub struct Declared {
     pub encoded: Vec<(Vec<String>, String)>,
 }
 
+impl Declared {
+    /// One warning per field written as JSON text (huggingface and parquet alike).
+    pub fn warnings(&self) -> Vec<Warning> {
+        self.encoded
+            .iter()
+            .map(|(path, why)| Warning::EncodedAsJson {
+                field: path.join("."),
+                reason: why.clone(),
+            })
+            .collect()
+    }
+}
+
 /// Structs and lists nested deeper than this are written as JSON text: Arrow refuses
 /// schemas nested past 64 levels ("Recursion level in ArrowSchema struct exceeded"), and
 /// `datasets` hits Python's recursion limit on deep lists before that.
@@ -459,15 +472,7 @@ impl FormatWriter for HuggingFace {
         result: &ExportResult,
         out: &OutputDir,
     ) -> anyhow::Result<Vec<Warning>> {
-        let warnings = self
-            .declared
-            .encoded
-            .iter()
-            .map(|(path, why)| Warning::EncodedAsJson {
-                field: path.join("."),
-                reason: why.clone(),
-            })
-            .collect();
+        let warnings = self.declared.warnings();
         let splits = written_splits(result);
         let policy = self.config.policy;
         let dataset_name = format!("{policy}_policy");

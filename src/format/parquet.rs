@@ -486,15 +486,7 @@ impl FormatWriter for Parquet {
         result: &ExportResult,
         out: &OutputDir,
     ) -> anyhow::Result<Vec<Warning>> {
-        let mut warnings: Vec<Warning> = self
-            .declared
-            .encoded
-            .iter()
-            .map(|(path, why)| Warning::EncodedAsJson {
-                field: path.join("."),
-                reason: why.clone(),
-            })
-            .collect();
+        let mut warnings = self.declared.warnings();
         if self.config.parquet.cdc && !self.is_cdc {
             warnings.push(Warning::CdcOff {
                 longest: self.config.longest_example,
