@@ -48,6 +48,9 @@ pub enum Command {
     /// with --split-by hash and one seed) into one dataset: one data/ numbered across
     /// the parts and one card. The parts' schemas must agree.
     Merge(MergeArgs),
+    /// Work with prompt templates: `rlx template show` prints the built-in texts as a
+    /// template file to start your own from.
+    Template(TemplateArgs),
     /// Print a shell completion script to stdout.
     Completions(CompletionsArgs),
 }
@@ -195,6 +198,19 @@ pub struct ExportArgs {
     #[arg(long, value_name = "R", allow_hyphen_values = true)]
     pub min_reward: Option<Reward>,
 
+    /// Prompt template (Jinja2, minijinja): the system, user and assistant texts of every
+    /// format that renders prompts (openai, anthropic, trl, template), in three parts
+    /// `=== system ===`, `=== user ===`, `=== assistant ===`. `rlx template show` prints
+    /// the built-in ones to start from.
+    #[arg(long, value_name = "FILE")]
+    pub template: Option<PathBuf>,
+
+    /// template: the Jinja2 template of one line, which must render exactly one JSON
+    /// value per example (written compact). It reads state, action, reward, metadata,
+    /// next_state, policy, split and the prompt texts system, user, assistant.
+    #[arg(long, value_name = "FILE")]
+    pub line_template: Option<PathBuf>,
+
     /// Row style of `--format trl`: message lists (conversational) or plain strings.
     #[arg(long, value_enum, default_value_t = TrlStyle::Conversational)]
     pub trl_style: TrlStyle,
@@ -267,6 +283,11 @@ pub struct ValidateArgs {
     #[arg(long, default_value = DEFAULT_MODEL)]
     pub model: String,
 
+    /// Prompt template whose texts the openai token counts and the prompt checks use
+    /// (as `export --template`).
+    #[arg(long, value_name = "FILE")]
+    pub template: Option<PathBuf>,
+
     /// Check an already written platform file instead of an rlx input: an OpenAI chat
     /// fine-tuning JSONL or a Bedrock Claude JSONL.
     #[arg(long, value_enum, value_name = "PLATFORM")]
@@ -318,6 +339,38 @@ pub struct CleanArgs {
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct TemplateArgs {
+    #[command(subcommand)]
+    pub command: TemplateCommand,
+}
+
+#[derive(Debug, Subcommand, Clone)]
+pub enum TemplateCommand {
+    /// Print the built-in system, user and assistant texts of a policy and format as a
+    /// template file; exporting with it gives byte-identical output.
+    Show(TemplateShowArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct TemplateShowArgs {
+    /// The policy whose texts to print.
+    #[arg(long, value_enum)]
+    pub policy: Policy,
+
+    /// The format whose texts to print: openai, anthropic, trl or template.
+    #[arg(long, short, value_parser = format::format_value_parser(), ignore_case = true, value_name = "FORMAT", default_value = "openai")]
+    pub format: FormatChoice,
+
+    /// The objective (openai with dpo writes the action alone, as trl does).
+    #[arg(long, value_enum, value_name = "OBJECTIVE", default_value_t = Objective::Sft)]
+    pub objective: Objective,
+
+    /// The anthropic line style (legacy completions add the reward band).
+    #[arg(long, value_enum, default_value_t = AnthropicStyle::Legacy)]
+    pub anthropic_style: AnthropicStyle,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -2,7 +2,8 @@
 //!
 //! `run` dispatches each command to its room: `export` (the plan, then input → scan →
 //! select → formats → summary), `validate_cmd` (every check export would, writing
-//! nothing), `clean` (leftovers of killed exports), `merge` (parquet exports into one) and `completions`; `outcome` turns a run into its exit status. Tests drive
+//! nothing), `clean` (leftovers of killed exports), `merge` (parquet exports into one), `template` (`template show`, the built-in texts
+//! as a template file) and `completions`; `outcome` turns a run into its exit status. Tests drive
 //! the crate through `run`, not through `main`.
 
 pub mod check_file;
@@ -34,6 +35,7 @@ pub mod select;
 pub mod split;
 pub mod stream;
 pub mod summary;
+pub mod template;
 pub mod tokens;
 pub mod validate;
 pub mod validate_cmd;
@@ -52,6 +54,9 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Validate(args) => Ok(validate_cmd::run(&args)),
         Command::Clean(args) => Ok(clean::run(&args)),
         Command::Merge(args) => Ok(merge::run(&args)),
+        Command::Template(args) => match &args.command {
+            cli::TemplateCommand::Show(show) => Ok(template::show::run(show)),
+        },
         Command::Completions(args) => {
             let mut out = io::stdout().lock();
             completions::write_completions(args.shell, &mut out)?;

@@ -4,6 +4,10 @@
 //!
 //! The field table here is also what `validate` checks a state against when a format
 //! needs prompts, so a missing field is reported before any file is written.
+//!
+//! A user's `--template` replaces these texts (`template`); `template_texts` is the one
+//! door every format renders a template through, and `template show` writes the texts
+//! here out as a template file that renders the same bytes.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -181,7 +185,7 @@ pub fn system_prompt(policy: Policy) -> &'static str {
     }
 }
 
-fn lead_in(policy: Policy) -> &'static str {
+pub fn lead_in(policy: Policy) -> &'static str {
     match policy {
         Policy::Extraction => {
             "Analyze this conversation turn and decide whether to store its content in memory:"
@@ -195,7 +199,7 @@ fn lead_in(policy: Policy) -> &'static str {
     }
 }
 
-fn closing_question(policy: Policy) -> &'static str {
+pub fn closing_question(policy: Policy) -> &'static str {
     match policy {
         Policy::Extraction => "What should the memory system do with this content?",
         Policy::Retrieval => "Should memory be searched for this query, and how?",
@@ -203,12 +207,39 @@ fn closing_question(policy: Policy) -> &'static str {
     }
 }
 
-fn answer_lead_in(policy: Policy) -> &'static str {
+pub fn answer_lead_in(policy: Policy) -> &'static str {
     match policy {
         Policy::Extraction => "Based on the analysis, here is the extraction decision:",
         Policy::Retrieval => "Based on the analysis, here is the retrieval decision:",
         Policy::Consolidation => "Based on the analysis, here is the consolidation decision:",
     }
+}
+
+/// What a format's assistant text says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    /// The action alone as pretty JSON: the completion of the reward-aware formats,
+    /// which must not say the reward.
+    Action,
+    /// A lead-in, the action in a fenced block, the expected reward (openai, bedrock).
+    Decision,
+    /// The decision and the reward band (the legacy Anthropic completion).
+    DecisionAndBand,
+}
+
+/// An example's texts from the user's template, in `split`; an error names the example.
+pub fn template_texts(
+    template: &crate::template::PromptTemplate,
+    policy: Policy,
+    split: crate::example::Split,
+    location: &crate::input::Location,
+    bytes: &[u8],
+) -> anyhow::Result<crate::template::Texts> {
+    let example = crate::json::reparse(location, bytes)?;
+    let context = crate::template::Context::new(policy, split.name(), &example, bytes);
+    template
+        .render(&context.into_value())
+        .map_err(|e| anyhow::anyhow!("{location}: {e}"))
 }
 
 /// A state's groups, borrowed from the example's text, with the members of each group

@@ -1,0 +1,284 @@
+//! What a template sees of one example: `state`, `action`, `reward`, `metadata`,
+//! `next_state`, `policy`, `split` (and, for a line template, the rendered `system`,
+//! `user` and `assistant`). Objects and arrays are read from the example's own text
+//! when the template first asks for them, and keep that text, so `tojson` and
+//! `pretty_json` say exactly what the built-in prompts say. Numbers are template numbers;
+//! the few whose JSON text is not how minijinja would print them (`1e-05`, `1.50`, `-0`)
+//! are remembered for the example being rendered, so `{{ x }}` still shows them as
+//! written. Nothing here renders or knows a format.
+
+use std::cell::RefCell;
+use std::ops::Range;
+use std::sync::{Arc, OnceLock};
+
+use minijinja::value::{Enumerator, Object, ObjectRepr, Value};
+use rustc_hash::FxHashMap;
+
+use crate::example::Policy;
+use crate::json::{items_of, minified, string_of, ExampleText, Raw, RawMap};
+
+thread_local! {
+    /// The JSON text of each number of the example being rendered on this thread whose
+    /// text minijinja would print differently, by the bits of its f64 value.
+    static WRITTEN: RefCell<FxHashMap<u64, Arc<str>>> = RefCell::new(FxHashMap::default());
+}
+
+/// How `value` was written, when it is a number whose text minijinja would not give back.
+pub fn written_number(value: &Value) -> Option<Arc<str>> {
+    if !value.is_number() || value.is_integer() {
+        return None;
+    }
+    let x = f64::try_from(value.clone()).ok()?;
+    WRITTEN.with(|w| w.borrow().get(&x.to_bits()).cloned())
+}
+
+/// A JSON number as a template number.
+fn number(text: &str) -> Value {
+    let is_integer = !text.contains(['.', 'e', 'E']);
+    if is_integer && text != "-0" {
+        if let Ok(i) = text.parse::<i64>() {
+            return Value::from(i);
+        }
+        if let Ok(i) = text.parse::<i128>() {
+            return Value::from(i);
+        }
+    }
+    let x: f64 = text.parse().unwrap_or(f64::NAN);
+    let value = Value::from(x);
+    if value.to_string() != text {
+        WRITTEN.with(|w| w.borrow_mut().insert(x.to_bits(), Arc::from(text)));
+    }
+    value
+}
+
+/// The text of an example, shared by every value read from it.
+#[derive(Debug)]
+struct Text(Arc<str>);
+
+impl Text {
+    fn at(&self, span: &Range<usize>) -> Raw<'_> {
+        Raw::from_validated(&self.0[span.clone()])
+    }
+
+    /// Where `raw`, a part of this text, lies in it.
+    fn span_of(&self, raw: Raw) -> Range<usize> {
+        let start = raw.get().as_ptr() as usize - self.0.as_ptr() as usize;
+        start..start + raw.get().len()
+    }
+
+    /// The value at `span`: objects and arrays as objects that read their members when
+    /// asked, scalars as template values.
+    fn value(self: &Arc<Self>, span: Range<usize>) -> Value {
+        let raw = self.at(&span);
+        match raw.get().as_bytes().first() {
+            Some(b'{') => Value::from_object(JsonMap::new(self, span)),
+            Some(b'[') => Value::from_object(JsonList::new(self, span)),
+            Some(b'"') => Value::from(string_of(raw).unwrap_or_default().into_owned()),
+            Some(b't') => Value::from(true),
+            Some(b'f') => Value::from(false),
+            Some(b'n') | None => Value::from(()),
+            Some(_) => number(raw.get()),
+        }
+    }
+}
+
+/// A JSON object of the example, its members read from its text.
+#[derive(Debug)]
+pub struct JsonMap {
+    text: Arc<Text>,
+    span: Range<usize>,
+    keys: Vec<Value>,
+    spans: Vec<Range<usize>>,
+    values: Vec<OnceLock<Value>>,
+}
+
+impl JsonMap {
+    fn new(text: &Arc<Text>, span: Range<usize>) -> JsonMap {
+        let members = RawMap::parse(text.at(&span))
+            .map(|m| m.0)
+            .unwrap_or_default();
+        let keys = members
+            .iter()
+            .map(|(k, _)| Value::from(k.as_ref()))
+            .collect();
+        let spans: Vec<_> = members.iter().map(|(_, v)| text.span_of(*v)).collect();
+        JsonMap {
+            text: text.clone(),
+            span,
+            keys,
+            values: spans.iter().map(|_| OnceLock::new()).collect(),
+            spans,
+        }
+    }
+
+    /// The object's text as the example has it.
+    pub fn raw(&self) -> Raw<'_> {
+        self.text.at(&self.span)
+    }
+
+    fn member(&self, at: usize) -> Value {
+        self.values[at]
+            .get_or_init(|| self.text.value(self.spans[at].clone()))
+            .clone()
+    }
+}
+
+impl Object for JsonMap {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Map
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let key = key.as_str()?;
+        // A repeated key keeps its last value, as everywhere else.
+        let at = self.keys.iter().rposition(|k| k.as_str() == Some(key))?;
+        Some(self.member(at))
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Values(self.keys.clone())
+    }
+
+    fn enumerator_len(self: &Arc<Self>) -> Option<usize> {
+        Some(self.keys.len())
+    }
+
+    fn render(self: &Arc<Self>, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&minified(self.raw()))
+    }
+}
+
+/// A JSON array of the example, its items read from its text.
+#[derive(Debug)]
+pub struct JsonList {
+    text: Arc<Text>,
+    span: Range<usize>,
+    spans: Vec<Range<usize>>,
+    values: Vec<OnceLock<Value>>,
+}
+
+impl JsonList {
+    fn new(text: &Arc<Text>, span: Range<usize>) -> JsonList {
+        let items = items_of(text.at(&span)).unwrap_or_default();
+        let spans: Vec<_> = items.iter().map(|v| text.span_of(*v)).collect();
+        JsonList {
+            text: text.clone(),
+            span,
+            values: spans.iter().map(|_| OnceLock::new()).collect(),
+            spans,
+        }
+    }
+
+    /// The array's text as the example has it.
+    pub fn raw(&self) -> Raw<'_> {
+        self.text.at(&self.span)
+    }
+}
+
+impl Object for JsonList {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Seq
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let at = key.as_usize()?;
+        let span = self.spans.get(at)?;
+        Some(
+            self.values[at]
+                .get_or_init(|| self.text.value(span.clone()))
+                .clone(),
+        )
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Seq(self.spans.len())
+    }
+
+    fn render(self: &Arc<Self>, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&minified(self.raw()))
+    }
+}
+
+/// How many of `NAMES` come from the example itself (a prompt template reads only these).
+pub const EXAMPLE_NAMES: usize = 7;
+
+/// The names a template may read.
+pub const NAMES: [&str; 10] = [
+    "state",
+    "action",
+    "reward",
+    "metadata",
+    "next_state",
+    "policy",
+    "split",
+    "system",
+    "user",
+    "assistant",
+];
+
+/// One example as a template's context.
+#[derive(Debug)]
+pub struct Context {
+    values: [Option<Value>; 10],
+}
+
+impl Context {
+    /// The context of the example `ex`, read from `bytes` (its text), in `split`.
+    pub fn new(policy: Policy, split: &str, ex: &ExampleText, bytes: &[u8]) -> Context {
+        WRITTEN.with(|w| w.borrow_mut().clear());
+        let source = std::str::from_utf8(bytes).unwrap_or_default();
+        let text = Arc::new(Text(Arc::from(source)));
+        // The parts are borrowed from `bytes`; their places are the same in the copy.
+        let at = |raw: Raw| {
+            let start = raw.get().as_ptr() as usize - source.as_ptr() as usize;
+            text.value(start..start + raw.get().len())
+        };
+        let none = || Some(Value::from(()));
+        Context {
+            values: [
+                Some(at(ex.state)),
+                Some(at(ex.action)),
+                Some(at(ex.reward)),
+                ex.metadata.map(at).or_else(none),
+                ex.next_state.map(at).or_else(none),
+                Some(Value::from(policy.name())),
+                Some(Value::from(split.to_string())),
+                None,
+                None,
+                None,
+            ],
+        }
+    }
+
+    /// The rendered prompts, for a line template.
+    pub fn set_texts(&mut self, system: &str, user: &str, assistant: &str) {
+        self.values[7] = Some(Value::from(system));
+        self.values[8] = Some(Value::from(user));
+        self.values[9] = Some(Value::from(assistant));
+    }
+
+    pub fn into_value(self) -> Value {
+        Value::from_object(self)
+    }
+}
+
+impl Object for Context {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Map
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let at = NAMES.iter().position(|n| Some(*n) == key.as_str())?;
+        self.values[at].clone()
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        let names: Vec<Value> = NAMES
+            .iter()
+            .zip(&self.values)
+            .filter(|(_, v)| v.is_some())
+            .map(|(n, _)| Value::from(*n))
+            .collect();
+        Enumerator::Values(names)
+    }
+}
