@@ -32,6 +32,7 @@ use crate::stream::SpanStream;
 use crate::summary::{
     ExportResult, FormatStats, GroupStats, KtoStats, Leakage, PairStats, Timestamp,
 };
+use crate::template::{LineTemplate, PromptTemplate, Templates, TrialRender};
 use crate::tokens::Model;
 use crate::validate::{Checks, Warning};
 
@@ -68,6 +69,7 @@ pub struct ExportPlan {
     pub group_by: Option<KeyPath>,
     pub split_by: SplitBy,
     pub dedupe: bool,
+    pub templates: Templates,
 }
 
 impl ExportPlan {
@@ -90,6 +92,12 @@ impl ExportPlan {
             )));
         }
         let objective = ObjectivePlan::from_args(args, choice)?;
+        let templates = load_templates(
+            args,
+            &objective.formats(choice),
+            choice,
+            objective.objective(),
+        )?;
         let writes_openai = objective.formats(choice).iter().any(|s| s.name == "openai");
         let model = objective.model(args.model.as_deref(), writes_openai)?;
         Ok(ExportPlan {
@@ -127,13 +135,65 @@ impl ExportPlan {
             group_by: args.group_by.clone(),
             split_by: args.split_by,
             dedupe: args.dedupe,
+            templates,
         })
     }
 
-    /// The formats to write: the one chosen, or with `all` each that takes the objective.
+    /// The formats to write: the one chosen, or with `all` each that takes the objective
+    /// (and `template` only with a line template).
     pub fn specs(&self) -> Vec<&'static FormatSpec> {
-        self.objective.formats(self.choice)
+        let mut specs = self.objective.formats(self.choice);
+        if self.templates.line.is_none() {
+            specs.retain(|s| !s.needs_line_template);
+        }
+        specs
     }
+}
+
+/// Compile `--template` and `--line-template`, before any input is read, and check that
+/// a format uses each.
+fn load_templates(
+    args: &ExportArgs,
+    specs: &[&FormatSpec],
+    choice: FormatChoice,
+    objective: Objective,
+) -> Result<Templates, UsageError> {
+    let writes_lines = specs.iter().any(|s| s.needs_line_template);
+    let prompt = match &args.template {
+        Some(path) => {
+            if !specs
+                .iter()
+                .any(|s| s.needs_prompts || s.needs_line_template)
+            {
+                return Err(UsageError(format!(
+                    "--template {}: --format {choice} renders no prompts; expected a format that does (openai, anthropic, trl, template)",
+                    path.display()
+                )));
+            }
+            Some(Arc::new(PromptTemplate::load(path)?))
+        }
+        None => None,
+    };
+    let line = match &args.line_template {
+        Some(path) if writes_lines => {
+            let line = LineTemplate::load(path)?;
+            line.check_objective(objective)?;
+            Some(Arc::new(line))
+        }
+        Some(path) => {
+            return Err(UsageError(format!(
+                "--line-template {}: --format {choice} writes no template lines; expected --format template",
+                path.display()
+            )))
+        }
+        None if choice == FormatChoice::One(format::find_format("template").expect("the table has template")) => {
+            return Err(UsageError(
+                "--format template needs --line-template FILE, the template of one line (README shows two)".to_string(),
+            ))
+        }
+        None => None,
+    };
+    Ok(Templates { prompt, line })
 }
 
 /// Run `rlx export`.
@@ -154,16 +214,27 @@ pub fn run(args: &ExportArgs) -> Outcome {
     finish(result, outcome, &args.common, false)
 }
 
-pub(crate) fn inspect_options(
+/// Whether the scan must find every field of the built-in prompts: a format renders
+/// them, or the line template reads them, and no prompt template replaces them.
+pub(crate) fn needs_built_in_prompts(specs: &[&FormatSpec], templates: &Templates) -> bool {
+    let line_reads_texts = templates.line.as_ref().is_some_and(|l| l.reads_texts())
+        && specs.iter().any(|s| s.needs_line_template);
+    templates.prompt.is_none() && (specs.iter().any(|s| s.needs_prompts) || line_reads_texts)
+}
+
+/// The scan's options for `specs`; `trial` renders the user's templates.
+pub(crate) fn inspect_options<'a>(
     plan_policy: Option<Policy>,
     specs: &[&FormatSpec],
     skip_invalid: bool,
     threads: usize,
-) -> InspectOptions<'static> {
+    templates: &Templates,
+    trial: Option<&'a TrialRender>,
+) -> InspectOptions<'a> {
     InspectOptions {
         checks: Checks {
             policy: plan_policy,
-            needs_prompt_fields: specs.iter().any(|s| s.needs_prompts),
+            needs_prompt_fields: needs_built_in_prompts(specs, templates) || trial.is_some(),
         },
         skip_invalid,
         collect_shapes: specs.iter().any(|s| s.needs_schema),
@@ -173,7 +244,21 @@ pub(crate) fn inspect_options(
         group_by: None,
         hash_split: None,
         dedupe: false,
+        trial,
     }
+}
+
+/// The splits an export may write, for templates that read `split`.
+fn possible_splits(plan: &ExportPlan, source: &Inputs) -> Vec<Split> {
+    let keeps_own = source.keeps_own_split() && !plan.resplit;
+    let mut splits = vec![Split::Train];
+    if keeps_own || plan.validation_ratio != Ratio::ZERO {
+        splits.push(Split::Validation);
+    }
+    if keeps_own || plan.split_ratio != Ratio::ZERO {
+        splits.push(Split::Eval);
+    }
+    splits
 }
 
 /// The whole export; fills `result` as it goes so a failure still reports what it knew.
@@ -203,6 +288,12 @@ fn export(plan: &ExportPlan, result: &mut ExportResult, progress: &Progress) -> 
     record_inputs(&source, result);
     let specs = plan.specs();
     let objective = plan.objective.objective();
+    let trial = plan.templates.trial(
+        specs.iter().any(|s| s.needs_prompts),
+        specs.iter().any(|s| s.needs_line_template),
+        possible_splits(plan, &source),
+        objective,
+    );
     let hash_split = (plan.split_by == SplitBy::Hash)
         .then(|| HashSplit::new(plan.seed, plan.split_ratio, plan.validation_ratio));
     let inspection = scan::inspect(
@@ -215,7 +306,14 @@ fn export(plan: &ExportPlan, result: &mut ExportResult, progress: &Progress) -> 
             group_by: plan.group_by.as_ref(),
             hash_split: hash_split.as_ref(),
             dedupe: plan.dedupe,
-            ..inspect_options(plan.policy, &specs, plan.skip_invalid, plan.threads)
+            ..inspect_options(
+                plan.policy,
+                &specs,
+                plan.skip_invalid,
+                plan.threads,
+                &plan.templates,
+                trial.as_ref(),
+            )
         },
         progress,
     )?;
@@ -301,6 +399,7 @@ fn export(plan: &ExportPlan, result: &mut ExportResult, progress: &Progress) -> 
         objective: plan.objective.config,
         trl_style: plan.trl_style,
         parquet: plan.parquet,
+        templates: plan.templates.clone(),
         longest_example: selection
             .all()
             .map(|i| u64::from(inspection.entries[i as usize].span().len))

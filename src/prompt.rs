@@ -227,18 +227,46 @@ pub enum Answer {
     DecisionAndBand,
 }
 
-/// An example's texts from the user's template, in `split`; an error names the example.
+impl Answer {
+    /// The answer of a format that renders built-in texts for `objective`: the
+    /// reward-aware objectives never show the reward.
+    pub fn for_objective(objective: crate::objective::Objective) -> Answer {
+        match objective {
+            crate::objective::Objective::Sft => Answer::Decision,
+            _ => Answer::Action,
+        }
+    }
+}
+
+/// The assistant text of `answer` for `example`.
+pub fn render_answer(policy: Policy, answer: Answer, example: &ExampleText) -> String {
+    match answer {
+        Answer::Action => pretty_action(example.action),
+        Answer::Decision => render_assistant(policy, example),
+        Answer::DecisionAndBand => {
+            let mut out = String::with_capacity(320);
+            push_assistant(&mut out, policy, example);
+            out.push_str(", indicating ");
+            out.push_str(reward_band(example.reward_value));
+            out.push('.');
+            out
+        }
+    }
+}
+
+/// The texts of `example` (whose text is `bytes`) from the user's template, in `split`;
+/// an error names the example.
 pub fn template_texts(
     template: &crate::template::PromptTemplate,
     policy: Policy,
     split: crate::example::Split,
     location: &crate::input::Location,
+    example: &ExampleText,
     bytes: &[u8],
 ) -> anyhow::Result<crate::template::Texts> {
-    let example = crate::json::reparse(location, bytes)?;
-    let context = crate::template::Context::new(policy, split.name(), &example, bytes);
+    let context = crate::template::Context::new(policy, split.name(), example, bytes);
     template
-        .render(&context.into_value())
+        .render(&context)
         .map_err(|e| anyhow::anyhow!("{location}: {e}"))
 }
 

@@ -21,6 +21,7 @@ use crate::prompt;
 use crate::reward::Reward;
 use crate::schema::{Schema, ShapeTable};
 use crate::split::HashSplit;
+use crate::template::TrialRender;
 use crate::validate::{self, Checks, Print, RewardRange, Warning};
 
 /// A valid example's place in the input: one is kept per example for the whole export,
@@ -219,6 +220,8 @@ pub struct InspectOptions<'a> {
     pub hash_split: Option<&'a HashSplit>,
     /// Drop examples whose state, action and reward repeat an earlier one.
     pub dedupe: bool,
+    /// Render each example with the user's templates, so one they fail on is rejected.
+    pub trial: Option<&'a TrialRender>,
 }
 
 /// What a worker learns from one example.
@@ -775,8 +778,15 @@ fn check_bytes(bytes: Option<&[u8]>, location: &Location, options: &InspectOptio
     )
     .map_err(|r| fail(r, detected))?;
     validate::check_action(policy, &action).map_err(|r| fail(r, detected))?;
-    if let Some(state) = &state {
+    // A prompt template replaces the built-in texts and their field table: it is its
+    // own check, by rendering.
+    if let (Some(state), None) = (&state, options.trial.and_then(|t| t.prompt.as_ref())) {
         prompt::check_state_fields(policy, state).map_err(|r| fail(r, detected))?;
+    }
+    if let Some(trial) = options.trial {
+        trial
+            .check(policy, &text, utf8.as_bytes(), state.as_ref())
+            .map_err(|r| fail(format!("the template failed: {r}"), detected))?;
     }
     // Only values the policy does not document are counted (and warned about).
     let action_value = action

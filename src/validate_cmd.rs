@@ -3,10 +3,12 @@
 //! `--check-file`, the platform rules applied to an already written file
 //! (`check_file`). The checks themselves live in `validate` and the formats.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use crate::check_file;
 use crate::cli::ValidateArgs;
+use crate::example::Split;
 use crate::export::{inspect_options, no_valid_examples, record_inputs, record_inspection};
 use crate::format::{self, FormatSpec};
 use crate::inputs::Inputs;
@@ -15,6 +17,7 @@ use crate::progress::Progress;
 use crate::scan;
 use crate::stream::SpanStream;
 use crate::summary::ExportResult;
+use crate::template::{PromptTemplate, Templates};
 use crate::tokens;
 
 /// Run `rlx validate`.
@@ -58,11 +61,39 @@ fn validate_input(
         "no --format: format-specific checks skipped".into()
     };
     let model = tokens::find_model(&args.model).map_err(UsageError)?;
+    let templates = Templates {
+        prompt: match &args.template {
+            Some(path) => Some(Arc::new(PromptTemplate::load(path)?)),
+            None => None,
+        },
+        line: None,
+    };
+    let renders_prompts = specs.iter().any(|s| s.needs_prompts);
+    if let (Some(path), false) = (&args.template, renders_prompts) {
+        return Err(UsageError(format!(
+            "--template {}: validate checks prompts only with --format openai, anthropic or trl",
+            path.display()
+        ))
+        .into());
+    }
     let source = Inputs::open(&args.input, &std::env::temp_dir())?;
     record_inputs(&source, result);
+    let trial = templates.trial(
+        renders_prompts,
+        false,
+        Split::ALL.to_vec(),
+        crate::objective::Objective::Sft,
+    );
     let inspection = scan::inspect(
         &source,
-        inspect_options(args.common.policy, &specs, true, args.common.thread_count()),
+        inspect_options(
+            args.common.policy,
+            &specs,
+            true,
+            args.common.thread_count(),
+            &templates,
+            trial.as_ref(),
+        ),
         progress,
     )?;
     record_inspection(result, &inspection);
@@ -82,7 +113,15 @@ fn validate_input(
                 progress,
                 args.common.thread_count(),
             );
-            let over = (check.run)(&stream, policy, model, args.common.thread_count())?;
+            let over = (check.run)(
+                &stream,
+                &format::CheckConfig {
+                    policy,
+                    model,
+                    threads: args.common.thread_count(),
+                    template: templates.prompt.clone(),
+                },
+            )?;
             result.stats.over_limit_examples += over.len() as u64;
             result.stats.total_examples -= over.len() as u64;
             for w in over {

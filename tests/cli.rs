@@ -59,7 +59,7 @@ fn top_level_help_lists_every_command() {
 fn export_help_names_every_flag_and_its_default() {
     let (text, blocks) = option_blocks(&["export"]);
     // (flag, what its help must say: defaults and possible values)
-    let flags: [(&str, &[&str]); 34] = [
+    let flags: [(&str, &[&str]); 36] = [
         ("--output", &["-o, --output <OUTPUT>"]),
         (
             "--format",
@@ -106,6 +106,8 @@ fn export_help_names_every_flag_and_its_default() {
             &["snappy", "zstd", "none", "[default: snappy]"],
         ),
         ("--no-cdc", &[]),
+        ("--template", &["=== system ===", "rlx template show"]),
+        ("--line-template", &["one JSON"]),
         ("--policy", &["extraction", "retrieval", "consolidation"]),
         ("--json", &[]),
         ("--quiet", &["-q, --quiet"]),
@@ -138,9 +140,10 @@ fn export_help_names_every_flag_and_its_default() {
 #[test]
 fn validate_help_names_every_flag_and_its_default() {
     let (text, blocks) = option_blocks(&["validate"]);
-    let flags: [(&str, &[&str]); 7] = [
+    let flags: [(&str, &[&str]); 8] = [
         ("--format", &["-f, --format <FORMAT>"]),
         ("--model", &["[default: gpt-4o-mini-2024-07-18]"]),
+        ("--template", &["export --template"]),
         ("--check-file", &["openai", "bedrock"]),
         ("--policy", &["extraction", "retrieval", "consolidation"]),
         ("--json", &[]),

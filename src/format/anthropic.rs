@@ -19,7 +19,7 @@ use super::{ExampleStream, FormatWriter, SplitOutcome, WriterConfig};
 use crate::example::{Policy, Split};
 use crate::json::{minified, push_json_escaped, ExampleText, RawMap};
 use crate::output::OutputDir;
-use crate::prompt::{self, StateText};
+use crate::prompt;
 use crate::summary::ExportResult;
 use crate::validate::Warning;
 
@@ -76,35 +76,49 @@ fn escaped_prompt_head(policy: Policy) -> &'static str {
     HEADS[slot].get_or_init(|| escaped(&format!("{HUMAN} {}\n\n", prompt::system_prompt(policy))))
 }
 
+/// The texts of one line: the prompt template's, or `None` parts for the built-in ones.
+struct LineTexts<'a> {
+    /// `None`: the policy's built-in system prompt.
+    system: Option<&'a str>,
+    user: &'a str,
+    /// The whole assistant text (legacy: the completion after its leading space).
+    assistant: &'a str,
+}
+
 /// A legacy line, or why the example cannot be one.
 fn legacy_line(
     policy: Policy,
+    texts: &LineTexts,
     ex: &ExampleText,
-    state: &StateText,
     include_metadata: bool,
 ) -> Result<String, String> {
-    let user = prompt::render_user_prompt(policy, state);
-    // The fixed texts hold no separator (a test checks the system prompts); only the
-    // state's values can bring one in.
-    if let Some(sep) = [HUMAN, ASSISTANT].iter().find(|s| user.contains(**s)) {
-        return Err(format!(
-            "the rendered state contains {sep:?}, which would start a new turn of the Human/Assistant prompt"
-        ));
+    // The built-in fixed texts hold no separator (a test checks the system prompts);
+    // only the state's values can bring one in, or a template's texts.
+    let system = texts.system.unwrap_or_default();
+    for (part, text) in [
+        ("system prompt", system),
+        ("rendered state", texts.user),
+        ("completion", texts.assistant),
+    ] {
+        if let Some(sep) = [HUMAN, ASSISTANT].iter().find(|s| text.contains(**s)) {
+            return Err(format!(
+                "the {part} contains {sep:?}, which would start a new turn of the Human/Assistant prompt"
+            ));
+        }
     }
-    // Written escaped straight into the line; the fixed head (separator and system
+    // Written escaped straight into the line; the built-in head (separator and system
     // prompt) is the same on every line, so it is escaped once per policy.
-    let mut line = String::with_capacity(user.len() + 1536);
+    let mut line = String::with_capacity(texts.user.len() + texts.assistant.len() + 1536);
     line.push_str("{\"prompt\":\"");
-    line.push_str(escaped_prompt_head(policy));
-    push_json_escaped(&mut line, &user);
+    match texts.system {
+        None => line.push_str(escaped_prompt_head(policy)),
+        Some(system) => push_json_escaped(&mut line, &format!("{HUMAN} {system}\n\n")),
+    }
+    push_json_escaped(&mut line, texts.user);
     line.push_str(&escaped(ASSISTANT));
     line.push_str("\",\"completion\":\" ");
-    let mut assistant = String::with_capacity(256);
-    prompt::push_assistant(&mut assistant, policy, ex);
-    push_json_escaped(&mut line, &assistant);
-    line.push_str(", indicating ");
-    line.push_str(prompt::reward_band(ex.reward_value));
-    line.push_str(".\"");
+    push_json_escaped(&mut line, texts.assistant);
+    line.push('"');
     if include_metadata {
         // The example's metadata, then reward and policy, which win on a name clash.
         line.push_str(",\"metadata\":{");
@@ -137,14 +151,11 @@ fn legacy_line(
 }
 
 /// A Bedrock line, or the §2.2 rule the example breaks.
-fn bedrock_line(policy: Policy, ex: &ExampleText, state: &StateText) -> Result<String, String> {
-    let system = prompt::system_prompt(policy);
-    let user = prompt::render_user_prompt(policy, state);
-    let assistant = prompt::render_assistant(policy, ex);
+fn bedrock_line(system: &str, user: &str, assistant: &str) -> Result<String, String> {
     for (field, text) in [
         ("system", system),
-        ("user content", &user),
-        ("assistant content", &assistant),
+        ("user content", user),
+        ("assistant content", assistant),
     ] {
         if let Some(s) = BEDROCK_FORBIDDEN.iter().find(|s| text.contains(**s)) {
             return Err(format!(
@@ -169,6 +180,53 @@ fn bedrock_line(policy: Policy, ex: &ExampleText, state: &StateText) -> Result<S
     .to_string())
 }
 
+/// One example's line in `style`, or why the format leaves it out.
+fn render_line(
+    config: &WriterConfig,
+    split: Split,
+    item: &super::Item,
+    text: &[u8],
+) -> anyhow::Result<Result<String, String>> {
+    let policy = config.policy;
+    let style = config.anthropic_style;
+    if let Some(template) = config.templates.prompt.as_deref() {
+        let ex = crate::json::reparse(&item.location, text)?;
+        let t = prompt::template_texts(template, policy, split, &item.location, &ex, text)?;
+        return Ok(match style {
+            AnthropicStyle::Legacy => legacy_line(
+                policy,
+                &LineTexts {
+                    system: Some(&t.system),
+                    user: &t.user,
+                    assistant: &t.assistant,
+                },
+                &ex,
+                config.include_metadata,
+            ),
+            AnthropicStyle::Bedrock => bedrock_line(&t.system, &t.user, &t.assistant),
+        });
+    }
+    let (ex, state) = prompt::reread(&item.location, text)?;
+    let user = prompt::render_user_prompt(policy, &state);
+    Ok(match style {
+        AnthropicStyle::Legacy => legacy_line(
+            policy,
+            &LineTexts {
+                system: None,
+                user: &user,
+                assistant: &prompt::render_answer(policy, prompt::Answer::DecisionAndBand, &ex),
+            },
+            &ex,
+            config.include_metadata,
+        ),
+        AnthropicStyle::Bedrock => bedrock_line(
+            prompt::system_prompt(policy),
+            &user,
+            &prompt::render_assistant(policy, &ex),
+        ),
+    })
+}
+
 fn format_label(style: AnthropicStyle) -> &'static str {
     match style {
         AnthropicStyle::Legacy => "anthropic",
@@ -185,19 +243,13 @@ impl FormatWriter for Anthropic {
     ) -> anyhow::Result<SplitOutcome> {
         let mut file = out.create_data(&format!("{}.jsonl", split.name()))?;
         let mut outcome = SplitOutcome::default();
-        let policy = self.config.policy;
-        let (style, include_metadata) = (self.config.anthropic_style, self.config.include_metadata);
+        let style = self.config.anthropic_style;
         let label = format_label(style);
+        let config = &self.config;
         super::render_then_write(
             examples,
             self.config.threads,
-            |item, text| {
-                let (ex, state) = prompt::reread(&item.location, text)?;
-                Ok(match style {
-                    AnthropicStyle::Legacy => legacy_line(policy, &ex, &state, include_metadata),
-                    AnthropicStyle::Bedrock => bedrock_line(policy, &ex, &state),
-                })
-            },
+            |item, text| render_line(config, split, item, text),
             |item, _, line| {
                 match line {
                     Ok(text) => {
@@ -393,17 +445,27 @@ mod tests {
 
     fn legacy(src: &str, include_metadata: bool) -> Result<String, String> {
         let t = text(src);
-        legacy_line(
-            Policy::Retrieval,
-            &t,
-            &StateText::parse(t.state).unwrap(),
-            include_metadata,
-        )
+        let state = prompt::StateText::parse(t.state).unwrap();
+        let texts = LineTexts {
+            system: None,
+            user: &prompt::render_user_prompt(Policy::Retrieval, &state),
+            assistant: &prompt::render_answer(
+                Policy::Retrieval,
+                prompt::Answer::DecisionAndBand,
+                &t,
+            ),
+        };
+        legacy_line(Policy::Retrieval, &texts, &t, include_metadata)
     }
 
     fn bedrock(src: &str) -> Result<String, String> {
         let t = text(src);
-        bedrock_line(Policy::Retrieval, &t, &StateText::parse(t.state).unwrap())
+        let state = prompt::StateText::parse(t.state).unwrap();
+        bedrock_line(
+            prompt::system_prompt(Policy::Retrieval),
+            &prompt::render_user_prompt(Policy::Retrieval, &state),
+            &prompt::render_assistant(Policy::Retrieval, &t),
+        )
     }
 
     #[test]

@@ -30,6 +30,7 @@ pub mod jsonl;
 pub mod openai;
 pub mod openai_preference;
 pub mod parquet;
+pub mod template;
 pub mod trl;
 
 /// Render the stream's examples, a batch per job on every thread, and hand each
@@ -155,6 +156,8 @@ pub struct WriterConfig {
     pub objective: ObjectiveConfig,
     pub trl_style: TrlStyle,
     pub parquet: parquet::ParquetOptions,
+    /// The user's prompt and line templates.
+    pub templates: crate::template::Templates,
     /// The longest selected example's text, in bytes (parquet turns chunking off above
     /// a chunk).
     pub longest_example: u64,
@@ -175,6 +178,8 @@ pub struct FormatSpec {
     pub needs_prompts: bool,
     /// Needs the union schema before writing.
     pub needs_schema: bool,
+    /// Writes what `--line-template` renders (and is left out of `all` without one).
+    pub needs_line_template: bool,
     /// The objectives it writes (`--objective`); every format writes sft.
     pub objectives: &'static [Objective],
     /// What `rlx validate --format` runs over every valid example besides the checks
@@ -188,7 +193,16 @@ pub struct ExampleCheck {
     /// What the progress bar counts while it runs.
     pub label: &'static str,
     /// The warnings for the examples the format would leave out.
-    pub run: fn(&dyn ExampleStream, Policy, Model, usize) -> anyhow::Result<Vec<Warning>>,
+    pub run: fn(&dyn ExampleStream, &CheckConfig) -> anyhow::Result<Vec<Warning>>,
+}
+
+/// What a format's own check needs.
+pub struct CheckConfig {
+    pub policy: Policy,
+    pub model: Model,
+    pub threads: usize,
+    /// The prompt template whose texts are checked instead of the built-in ones.
+    pub template: Option<Arc<crate::template::PromptTemplate>>,
 }
 
 impl PartialEq for FormatSpec {
@@ -214,6 +228,7 @@ pub const TABLE: &[FormatSpec] = &[
         endings: &[],
         needs_prompts: false,
         needs_schema: true,
+        needs_line_template: false,
         objectives: &[Objective::Sft],
         validate: None,
         new: huggingface::new,
@@ -225,6 +240,7 @@ pub const TABLE: &[FormatSpec] = &[
         endings: &[],
         needs_prompts: true,
         needs_schema: false,
+        needs_line_template: false,
         objectives: &[Objective::Sft, Objective::Dpo],
         validate: Some(ExampleCheck {
             label: "tokens",
@@ -239,6 +255,7 @@ pub const TABLE: &[FormatSpec] = &[
         endings: &[],
         needs_prompts: true,
         needs_schema: false,
+        needs_line_template: false,
         objectives: &[Objective::Sft],
         validate: None,
         new: anthropic::new,
@@ -250,6 +267,7 @@ pub const TABLE: &[FormatSpec] = &[
         endings: &[".csv"],
         needs_prompts: false,
         needs_schema: true,
+        needs_line_template: false,
         objectives: &[Objective::Sft],
         validate: None,
         new: csv::new,
@@ -261,6 +279,7 @@ pub const TABLE: &[FormatSpec] = &[
         endings: &[".jsonl", ".ndjson"],
         needs_prompts: false,
         needs_schema: false,
+        needs_line_template: false,
         objectives: &[Objective::Sft],
         validate: None,
         new: jsonl::new,
@@ -272,6 +291,7 @@ pub const TABLE: &[FormatSpec] = &[
         endings: &[],
         needs_prompts: false,
         needs_schema: true,
+        needs_line_template: false,
         objectives: &[Objective::Sft],
         validate: None,
         new: parquet::new,
@@ -283,9 +303,23 @@ pub const TABLE: &[FormatSpec] = &[
         endings: &[],
         needs_prompts: true,
         needs_schema: false,
+        needs_line_template: false,
         objectives: &Objective::ALL,
         validate: None,
         new: trl::new,
+    },
+    FormatSpec {
+        name: "template",
+        about: "your own JSON lines, one per example, rendered by --line-template",
+        words: &[],
+        endings: &[],
+        // The built-in prompt fields are needed only when the line reads the texts.
+        needs_prompts: false,
+        needs_schema: false,
+        needs_line_template: true,
+        objectives: &Objective::ALL,
+        validate: None,
+        new: template::new,
     },
 ];
 
@@ -547,6 +581,8 @@ mod tests {
         );
         assert_eq!(parse_format_choice("all"), Ok(FormatChoice::All));
         let e = parse_format_choice("arrow").unwrap_err();
-        assert!(e.contains("huggingface, openai, anthropic, csv, jsonl, parquet, trl, all"));
+        assert!(
+            e.contains("huggingface, openai, anthropic, csv, jsonl, parquet, trl, template, all")
+        );
     }
 }

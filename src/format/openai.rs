@@ -10,7 +10,7 @@ use anyhow::Context;
 use serde::Serialize;
 
 use super::openai_preference as preference;
-use super::{ExampleStream, FormatWriter, Item, SplitOutcome, WriterConfig};
+use super::{CheckConfig, ExampleStream, FormatWriter, Item, SplitOutcome, WriterConfig};
 use crate::example::{Policy, Split};
 use crate::input::Location;
 use crate::json::ExampleText;
@@ -18,6 +18,7 @@ use crate::objective::Objective;
 use crate::output::OutputDir;
 use crate::prompt::{self, StateText};
 use crate::summary::ExportResult;
+use crate::template::PromptTemplate;
 use crate::tokens::{Model, TokenCounter};
 use crate::validate::Warning;
 
@@ -60,12 +61,29 @@ struct Line<'a> {
 pub struct ChatCounter {
     counter: TokenCounter,
     fixed: u64,
+    /// The last templated system prompt and its fixed tokens (a template's system text
+    /// is usually the same on every example).
+    last_system: Option<(String, u64)>,
 }
 
 impl ChatCounter {
     /// The tokens every example of the policy has: system prompt, roles, framing.
     pub fn fixed(&self) -> u64 {
         self.fixed
+    }
+
+    /// The fixed tokens of an example whose system prompt is `system`.
+    pub fn fixed_for(&mut self, system: &str) -> u64 {
+        if let Some((last, fixed)) = &self.last_system {
+            if last == system {
+                return *fixed;
+            }
+        }
+        let fixed =
+            self.counter
+                .count_messages(&[("system", system), ("user", ""), ("assistant", "")]);
+        self.last_system = Some((system.to_string(), fixed));
+        fixed
     }
 
     /// The tokens of one text, exactly.
@@ -80,8 +98,33 @@ impl ChatCounter {
             ("user", ""),
             ("assistant", ""),
         ]);
-        ChatCounter { counter, fixed }
+        ChatCounter {
+            counter,
+            fixed,
+            last_system: None,
+        }
     }
+}
+
+/// A chat line (no newline) of three messages.
+fn chat_line(system: &str, user: &str, assistant: &str) -> String {
+    let line = Line {
+        messages: [
+            Message {
+                role: "system",
+                content: system,
+            },
+            Message {
+                role: "user",
+                content: user,
+            },
+            Message {
+                role: "assistant",
+                content: assistant,
+            },
+        ],
+    };
+    serde_json::to_string(&line).expect("a struct of strings always serializes")
 }
 
 /// One example as a chat line (no newline) and its exact token count.
@@ -95,34 +138,33 @@ pub fn render_chat(
     let user = prompt::render_user_prompt(policy, state);
     let assistant = prompt::render_assistant(policy, example);
     let tokens = counter.counter.count_chat(counter.fixed, &user, &assistant);
-    let line = Line {
-        messages: [
-            Message {
-                role: "system",
-                content: system,
-            },
-            Message {
-                role: "user",
-                content: &user,
-            },
-            Message {
-                role: "assistant",
-                content: &assistant,
-            },
-        ],
-    };
-    let text = serde_json::to_string(&line).expect("a struct of strings always serializes");
-    Ok((text, tokens))
+    Ok((chat_line(system, &user, &assistant), tokens))
 }
 
-/// Render one example as a chat line and count its tokens.
+/// Render one example as a chat line and count its tokens: the built-in texts, or the
+/// prompt template's (counted as rendered).
 fn render_item(
     policy: Policy,
+    template: Option<&PromptTemplate>,
+    split: Split,
     counter: &mut ChatCounter,
     item: &Item,
     text: &[u8],
 ) -> anyhow::Result<(String, u64)> {
     let location = &item.location;
+    if let Some(template) = template {
+        let t = prompt::template_texts(
+            template,
+            policy,
+            split,
+            location,
+            &crate::json::reparse(location, text)?,
+            text,
+        )?;
+        let tokens =
+            counter.fixed_for(&t.system) + counter.count(&t.user) + counter.count(&t.assistant);
+        return Ok((chat_line(&t.system, &t.user, &t.assistant), tokens));
+    }
     let (ex, state) = prompt::reread(location, text)?;
     render_chat(policy, &ex, &state, counter).map_err(|e| anyhow::anyhow!("{location}: {e}"))
 }
@@ -147,16 +189,19 @@ fn counters(model: Model, policy: Policy, threads: usize) -> Vec<ChatCounter> {
 /// The examples of `examples` that are over `model`'s limit (for `rlx validate`).
 pub fn over_limit(
     examples: &dyn ExampleStream,
-    policy: Policy,
-    model: Model,
-    threads: usize,
+    config: &CheckConfig,
 ) -> anyhow::Result<Vec<Warning>> {
-    let mut states = counters(model, policy, threads);
+    let (policy, model) = (config.policy, config.model);
+    let template = config.template.as_deref();
+    let mut states = counters(model, policy, config.threads);
     let mut out = Vec::new();
     super::render_then_write_with(
         examples,
         &mut states,
-        |counter, item, text| render_item(policy, counter, item, text).map(|(_, tokens)| tokens),
+        |counter, item, text| {
+            render_item(policy, template, Split::Train, counter, item, text)
+                .map(|(_, tokens)| tokens)
+        },
         |item, _, tokens| {
             if tokens > model.limit {
                 out.push(over_limit_warning(&item.location, tokens, model));
@@ -199,12 +244,14 @@ impl FormatWriter for OpenAi {
                 &mut outcome,
                 &mut self.train_tokens,
                 split,
+                self.config.templates.prompt.as_deref(),
             )?;
             self.dropped += outcome.dropped.len() as u64;
             self.split_tokens[split_slot(split)] += written.tokens;
             outcome.finish_file(file, "openai", split)?;
             return Ok(outcome);
         }
+        let template = self.config.templates.prompt.as_deref();
         let (dropped, split_tokens, train_tokens) = (
             &mut self.dropped,
             &mut self.split_tokens,
@@ -213,7 +260,7 @@ impl FormatWriter for OpenAi {
         super::render_then_write_with(
             examples,
             &mut self.counters,
-            |counter, item, text| render_item(policy, counter, item, text),
+            |counter, item, text| render_item(policy, template, split, counter, item, text),
             |item, _, (line, tokens)| {
                 if tokens > model.limit {
                     *dropped += 1;

@@ -16,6 +16,7 @@ use crate::example::{Policy, Split};
 use crate::output::OutFile;
 use crate::prompt;
 use crate::summary::ExportResult;
+use crate::template::PromptTemplate;
 use crate::tokens::Model;
 use crate::validate::Warning;
 
@@ -42,26 +43,57 @@ struct Line<'a> {
 
 /// One example's parts and their token counts.
 pub struct Side {
+    /// The template's system prompt (`None`: the policy's built-in one).
+    system: Option<String>,
     user: String,
     action: String,
+    /// The system prompt's tokens, roles and framing.
+    fixed: u64,
     user_tokens: u64,
     action_tokens: u64,
 }
 
+/// One example's texts: the built-in ones (the action alone as pretty JSON), or the
+/// prompt template's; each counted as rendered.
 pub fn render_side(
     policy: Policy,
+    template: Option<&PromptTemplate>,
+    split: Split,
     counter: &mut ChatCounter,
     item: &Item,
     text: &[u8],
 ) -> anyhow::Result<Side> {
-    let (ex, state) = prompt::reread(&item.location, text)?;
-    let user = prompt::render_user_prompt(policy, &state);
-    let action = prompt::pretty_action(ex.action);
+    let (system, user, action, fixed) = match template {
+        Some(template) => {
+            let t = prompt::template_texts(
+                template,
+                policy,
+                split,
+                &item.location,
+                &crate::json::reparse(&item.location, text)?,
+                text,
+            )?;
+            let fixed = counter.fixed_for(&t.system);
+            (Some(t.system), t.user, t.assistant, fixed)
+        }
+        None => {
+            let (ex, state) = prompt::reread(&item.location, text)?;
+            let user = prompt::render_user_prompt(policy, &state);
+            (
+                None,
+                user,
+                prompt::pretty_action(ex.action),
+                counter.fixed(),
+            )
+        }
+    };
     let user_tokens = counter.count(&user);
     let action_tokens = counter.count(&action);
     Ok(Side {
+        system,
         user,
         action,
+        fixed,
         user_tokens,
         action_tokens,
     })
@@ -84,22 +116,23 @@ pub fn write_pairs(
     outcome: &mut SplitOutcome,
     pair_tokens: &mut Vec<u32>,
     split: Split,
+    template: Option<&PromptTemplate>,
 ) -> anyhow::Result<Written> {
-    let system = prompt::system_prompt(policy);
-    let mut pending: Option<(Side, String, u64)> = None;
+    let built_in_system = prompt::system_prompt(policy);
+    let mut pending: Option<(Side, String)> = None;
     let mut written = Written::default();
     super::render_then_write_with(
         examples,
         counters,
-        |counter, item, text| {
-            let fixed = counter.fixed();
-            render_side(policy, counter, item, text).map(|s| (s, fixed))
-        },
-        |item, _, (side, fixed)| {
-            let Some((chosen, at, _)) = pending.take() else {
-                pending = Some((side, item.location.to_string(), fixed));
+        |counter, item, text| render_side(policy, template, split, counter, item, text),
+        |item, _, side| {
+            let Some((chosen, at)) = pending.take() else {
+                pending = Some((side, item.location.to_string()));
                 return Ok(());
             };
+            // The prompt is the chosen example's, system text included.
+            let fixed = chosen.fixed;
+            let system = chosen.system.as_deref().unwrap_or(built_in_system);
             let preferred = fixed + chosen.user_tokens + chosen.action_tokens;
             let non_preferred = fixed + chosen.user_tokens + side.action_tokens;
             let longest = preferred.max(non_preferred);

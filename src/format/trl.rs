@@ -23,6 +23,7 @@ use crate::output::OutputDir;
 use crate::prompt;
 use crate::reward::Reward;
 use crate::summary::ExportResult;
+use crate::template::PromptTemplate;
 use crate::validate::Warning;
 
 /// `--trl-style`: message lists or plain strings.
@@ -83,26 +84,47 @@ struct Row<'a> {
     margin: Option<serde_json::Number>,
 }
 
-/// One example rendered: its user prompt, its action as pretty JSON, its reward.
+/// One example rendered: its system prompt when a template made it, its user prompt,
+/// its completion (built in: the action as pretty JSON), its reward.
 pub struct Rendered {
+    pub system: Option<String>,
     pub user: String,
     pub completion: String,
     pub reward: Reward,
 }
 
 /// Render an example's parts (the rows are put together in order, on the writing side).
-pub fn render_item(policy: Policy, item: &Item, text: &[u8]) -> anyhow::Result<Rendered> {
+pub fn render_item(
+    policy: Policy,
+    template: Option<&PromptTemplate>,
+    split: Split,
+    item: &Item,
+    text: &[u8],
+) -> anyhow::Result<Rendered> {
+    let reward_of = |ex: &crate::json::ExampleText| {
+        Reward::parse(ex.reward.get()).ok_or_else(|| {
+            anyhow::anyhow!(
+                "{}: the reward is no longer a number; expected the input to stay as it was read",
+                item.location
+            )
+        })
+    };
+    if let Some(template) = template {
+        let ex = crate::json::reparse(&item.location, text)?;
+        let t = prompt::template_texts(template, policy, split, &item.location, &ex, text)?;
+        return Ok(Rendered {
+            system: Some(t.system),
+            user: t.user,
+            completion: t.assistant,
+            reward: reward_of(&ex)?,
+        });
+    }
     let (ex, state) = prompt::reread(&item.location, text)?;
-    let reward = Reward::parse(ex.reward.get()).ok_or_else(|| {
-        anyhow::anyhow!(
-            "{}: the reward is no longer a number; expected the input to stay as it was read",
-            item.location
-        )
-    })?;
     Ok(Rendered {
+        system: None,
         user: prompt::render_user_prompt(policy, &state),
         completion: prompt::pretty_action(ex.action),
-        reward,
+        reward: reward_of(&ex)?,
     })
 }
 
@@ -115,15 +137,15 @@ pub fn margin_number(margin: Reward) -> serde_json::Number {
     serde_json::from_str(&text).expect("a Reward prints as a JSON number")
 }
 
-/// The rows' text pieces for one style.
-struct Renderer {
+/// The rows' text pieces for one style and one system prompt.
+struct Renderer<'s> {
     style: TrlStyle,
-    system: &'static str,
+    system: &'s str,
 }
 
-impl Renderer {
+impl<'s> Renderer<'s> {
     /// The system and user messages.
-    fn messages<'a>(&self, user: &'a str) -> Vec<Message<'a>> {
+    fn messages(&self, user: &'s str) -> Vec<Message<'s>> {
         vec![
             Message {
                 role: "system",
@@ -136,14 +158,14 @@ impl Renderer {
         ]
     }
 
-    fn prompt<'a>(&self, user: &'a str) -> Turns<'a> {
+    fn prompt(&self, user: &'s str) -> Turns<'s> {
         match self.style {
             TrlStyle::Conversational => Turns::Chat(self.messages(user)),
             TrlStyle::Standard => Turns::Plain(format!("{}\n\n{user}", self.system)),
         }
     }
 
-    fn completion<'a>(&self, action: &'a str) -> Turns<'a> {
+    fn completion(&self, action: &'s str) -> Turns<'s> {
         match self.style {
             TrlStyle::Conversational => Turns::Chat(vec![Message {
                 role: "assistant",
@@ -157,7 +179,7 @@ impl Renderer {
     }
 
     /// The whole conversation (an implicit-prompt preference side).
-    fn conversation<'a>(&self, user: &'a str, action: &'a str) -> Turns<'a> {
+    fn conversation(&self, user: &'s str, action: &'s str) -> Turns<'s> {
         match self.style {
             TrlStyle::Conversational => {
                 let mut messages = self.messages(user);
@@ -184,16 +206,20 @@ fn empty_row<'a>() -> Row<'a> {
 }
 
 impl Trl {
-    fn renderer(&self) -> Renderer {
+    /// The renderer of a row whose prompt is `r`'s.
+    fn renderer<'s>(&self, r: &'s Rendered) -> Renderer<'s> {
         Renderer {
             style: self.config.trl_style,
-            system: prompt::system_prompt(self.config.policy),
+            system: r
+                .system
+                .as_deref()
+                .unwrap_or(prompt::system_prompt(self.config.policy)),
         }
     }
 
     /// The row of one example (sft, kto).
     fn single_row(&self, r: &Rendered) -> String {
-        let render = self.renderer();
+        let render = self.renderer(r);
         let mut row = empty_row();
         row.prompt = Some(render.prompt(&r.user));
         row.completion = Some(render.completion(&r.completion));
@@ -205,7 +231,7 @@ impl Trl {
 
     /// The row of one pair (dpo, reward): the prompt is the chosen example's state.
     fn pair_row(&self, chosen: &Rendered, rejected: &Rendered) -> String {
-        let render = self.renderer();
+        let render = self.renderer(chosen);
         let mut row = empty_row();
         if self.config.objective.objective == Objective::Dpo {
             row.prompt = Some(render.prompt(&chosen.user));
@@ -235,10 +261,11 @@ impl FormatWriter for Trl {
         let mut outcome = SplitOutcome::default();
         let mut pending: Option<Rendered> = None;
         let this = &*self;
+        let template = self.config.templates.prompt.as_deref();
         super::render_then_write(
             examples,
             self.config.threads,
-            |item, text| render_item(policy, item, text),
+            |item, text| render_item(policy, template, split, item, text),
             |_, _, rendered| {
                 let line = if objective.needs_pairs() {
                     match pending.take() {

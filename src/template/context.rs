@@ -4,8 +4,9 @@
 //! when the template first asks for them, and keep that text, so `tojson` and
 //! `pretty_json` say exactly what the built-in prompts say. Numbers are template numbers;
 //! the few whose JSON text is not how minijinja would print them (`1e-05`, `1.50`, `-0`)
-//! are remembered for the example being rendered, so `{{ x }}` still shows them as
-//! written. Nothing here renders or knows a format.
+//! are remembered by their example and, while a template renders, by the rendering
+//! thread (`Context::while_rendering`), so `{{ x }}` still shows them as written. Nothing
+//! here renders or knows a format.
 
 use std::cell::RefCell;
 use std::ops::Range;
@@ -17,10 +18,13 @@ use rustc_hash::FxHashMap;
 use crate::example::Policy;
 use crate::json::{items_of, minified, string_of, ExampleText, Raw, RawMap};
 
+/// Numbers as written, by the bits of their f64 value.
+type Written = FxHashMap<u64, Arc<str>>;
+
 thread_local! {
-    /// The JSON text of each number of the example being rendered on this thread whose
-    /// text minijinja would print differently, by the bits of its f64 value.
-    static WRITTEN: RefCell<FxHashMap<u64, Arc<str>>> = RefCell::new(FxHashMap::default());
+    /// The numbers of the examples being rendered on this thread whose text minijinja
+    /// would print differently.
+    static WRITTEN: RefCell<Written> = RefCell::new(FxHashMap::default());
 }
 
 /// How `value` was written, when it is a number whose text minijinja would not give back.
@@ -32,8 +36,8 @@ pub fn written_number(value: &Value) -> Option<Arc<str>> {
     WRITTEN.with(|w| w.borrow().get(&x.to_bits()).cloned())
 }
 
-/// A JSON number as a template number.
-fn number(text: &str) -> Value {
+/// A JSON number of `source` as a template number.
+fn number(source: &Text, text: &str) -> Value {
     let is_integer = !text.contains(['.', 'e', 'E']);
     if is_integer && text != "-0" {
         if let Ok(i) = text.parse::<i64>() {
@@ -46,23 +50,33 @@ fn number(text: &str) -> Value {
     let x: f64 = text.parse().unwrap_or(f64::NAN);
     let value = Value::from(x);
     if value.to_string() != text {
-        WRITTEN.with(|w| w.borrow_mut().insert(x.to_bits(), Arc::from(text)));
+        let text: Arc<str> = Arc::from(text);
+        source
+            .written
+            .lock()
+            .expect("no render panics while holding the lock")
+            .insert(x.to_bits(), text.clone());
+        WRITTEN.with(|w| w.borrow_mut().insert(x.to_bits(), text));
     }
     value
 }
 
-/// The text of an example, shared by every value read from it.
+/// The text of an example, shared by every value read from it, and its numbers that
+/// minijinja would print differently.
 #[derive(Debug)]
-struct Text(Arc<str>);
+struct Text {
+    text: Arc<str>,
+    written: std::sync::Mutex<Written>,
+}
 
 impl Text {
     fn at(&self, span: &Range<usize>) -> Raw<'_> {
-        Raw::from_validated(&self.0[span.clone()])
+        Raw::from_validated(&self.text[span.clone()])
     }
 
     /// Where `raw`, a part of this text, lies in it.
     fn span_of(&self, raw: Raw) -> Range<usize> {
-        let start = raw.get().as_ptr() as usize - self.0.as_ptr() as usize;
+        let start = raw.get().as_ptr() as usize - self.text.as_ptr() as usize;
         start..start + raw.get().len()
     }
 
@@ -77,7 +91,7 @@ impl Text {
             Some(b't') => Value::from(true),
             Some(b'f') => Value::from(false),
             Some(b'n') | None => Value::from(()),
-            Some(_) => number(raw.get()),
+            Some(_) => number(self, raw.get()),
         }
     }
 }
@@ -202,8 +216,9 @@ impl Object for JsonList {
 /// How many of `NAMES` come from the example itself (a prompt template reads only these).
 pub const EXAMPLE_NAMES: usize = 7;
 
-/// The names a template may read.
-pub const NAMES: [&str; 10] = [
+/// The names a template may read: the example's, the prompt texts, and the names of
+/// the objectives' lines (kto's `label`; a pair's `chosen`, `rejected` and `margin`).
+pub const NAMES: [&str; 14] = [
     "state",
     "action",
     "reward",
@@ -214,51 +229,101 @@ pub const NAMES: [&str; 10] = [
     "system",
     "user",
     "assistant",
+    "label",
+    "chosen",
+    "rejected",
+    "margin",
 ];
 
-/// One example as a template's context.
-#[derive(Debug)]
+fn slot(name: &str) -> usize {
+    NAMES
+        .iter()
+        .position(|n| *n == name)
+        .expect("slots are looked up by the names in NAMES")
+}
+
+/// One example (or, for a pair's line, one pair) as a template's context.
+#[derive(Debug, Clone)]
 pub struct Context {
-    values: [Option<Value>; 10],
+    values: [Option<Value>; 14],
+    /// The texts the values come from (two for a pair).
+    sources: Vec<Arc<Text>>,
 }
 
 impl Context {
     /// The context of the example `ex`, read from `bytes` (its text), in `split`.
     pub fn new(policy: Policy, split: &str, ex: &ExampleText, bytes: &[u8]) -> Context {
-        WRITTEN.with(|w| w.borrow_mut().clear());
         let source = std::str::from_utf8(bytes).unwrap_or_default();
-        let text = Arc::new(Text(Arc::from(source)));
+        let text = Arc::new(Text {
+            text: Arc::from(source),
+            written: Default::default(),
+        });
         // The parts are borrowed from `bytes`; their places are the same in the copy.
         let at = |raw: Raw| {
             let start = raw.get().as_ptr() as usize - source.as_ptr() as usize;
             text.value(start..start + raw.get().len())
         };
         let none = || Some(Value::from(()));
+        let mut values: [Option<Value>; 14] = Default::default();
+        values[..EXAMPLE_NAMES].clone_from_slice(&[
+            Some(at(ex.state)),
+            Some(at(ex.action)),
+            Some(at(ex.reward)),
+            ex.metadata.map(at).or_else(none),
+            ex.next_state.map(at).or_else(none),
+            Some(Value::from(policy.name())),
+            Some(Value::from(split.to_string())),
+        ]);
         Context {
-            values: [
-                Some(at(ex.state)),
-                Some(at(ex.action)),
-                Some(at(ex.reward)),
-                ex.metadata.map(at).or_else(none),
-                ex.next_state.map(at).or_else(none),
-                Some(Value::from(policy.name())),
-                Some(Value::from(split.to_string())),
-                None,
-                None,
-                None,
-            ],
+            values,
+            sources: vec![text],
         }
+    }
+
+    /// The line context of a pair: `chosen` and `rejected` (each an example's context
+    /// with its texts), `margin`, and the prompt both share, the chosen one's.
+    pub fn pair(chosen: Context, rejected: Context, margin: Value) -> Context {
+        let mut values: [Option<Value>; 14] = Default::default();
+        for name in ["policy", "split", "system", "user"] {
+            values[slot(name)] = chosen.values[slot(name)].clone();
+        }
+        values[slot("margin")] = Some(margin);
+        let mut sources = chosen.sources.clone();
+        sources.extend(rejected.sources.iter().cloned());
+        values[slot("chosen")] = Some(Value::from_object(chosen));
+        values[slot("rejected")] = Some(Value::from_object(rejected));
+        Context { values, sources }
     }
 
     /// The rendered prompts, for a line template.
     pub fn set_texts(&mut self, system: &str, user: &str, assistant: &str) {
-        self.values[7] = Some(Value::from(system));
-        self.values[8] = Some(Value::from(user));
-        self.values[9] = Some(Value::from(assistant));
+        self.values[slot("system")] = Some(Value::from(system));
+        self.values[slot("user")] = Some(Value::from(user));
+        self.values[slot("assistant")] = Some(Value::from(assistant));
     }
 
-    pub fn into_value(self) -> Value {
-        Value::from_object(self)
+    /// kto's label.
+    pub fn set_label(&mut self, label: bool) {
+        self.values[slot("label")] = Some(Value::from(label));
+    }
+
+    /// Run `render` with this context's numbers known to the formatter (a number two
+    /// examples of a pair write differently shows as the rejected one writes it).
+    pub fn while_rendering<R>(&self, render: impl FnOnce(Value) -> R) -> R {
+        WRITTEN.with(|w| {
+            let mut w = w.borrow_mut();
+            w.clear();
+            for source in &self.sources {
+                let known = source
+                    .written
+                    .lock()
+                    .expect("no render panics while holding the lock");
+                w.extend(known.iter().map(|(k, v)| (*k, v.clone())));
+            }
+        });
+        let rendered = render(Value::from_object(self.clone()));
+        WRITTEN.with(|w| w.borrow_mut().clear());
+        rendered
     }
 }
 

@@ -16,6 +16,7 @@ pub mod show;
 
 use std::collections::BTreeSet;
 use std::path::Path;
+use std::sync::Arc;
 
 use minijinja::machinery::{get_compiled_template, Instruction};
 use minijinja::syntax::SyntaxConfig;
@@ -23,9 +24,14 @@ use minijinja::value::Value;
 use minijinja::{AutoEscape, Environment, Error, ErrorKind, UndefinedBehavior};
 
 pub use context::Context;
+
 pub use filters::to_fixed;
 
+use crate::example::{Policy, Split};
+use crate::json::ExampleText;
+use crate::objective::Objective;
 use crate::outcome::UsageError;
+use crate::prompt::{Answer, StateText};
 
 /// One compiled template's source and where it is in its file.
 #[derive(Debug)]
@@ -265,9 +271,14 @@ impl PromptTemplate {
         self.compiled.reads("split")
     }
 
-    pub fn render(&self, context: &Value) -> Result<Texts, String> {
-        let [system, user, assistant] =
-            parts::NAMES.map(|name| self.compiled.render(name, context));
+    /// The file, as given.
+    pub fn path(&self) -> &str {
+        &self.compiled.path
+    }
+
+    pub fn render(&self, context: &Context) -> Result<Texts, String> {
+        let [system, user, assistant] = context
+            .while_rendering(|value| parts::NAMES.map(|name| self.compiled.render(name, &value)));
         Ok(Texts {
             system: system?,
             user: user?,
@@ -303,14 +314,48 @@ impl LineTemplate {
         self.compiled.reads("split")
     }
 
-    /// Whether the line shows the prompt texts (`system`, `user`, `assistant`).
-    pub fn reads_texts(&self) -> bool {
-        parts::NAMES.iter().any(|n| self.compiled.reads(n))
+    /// The file, as given.
+    pub fn path(&self) -> &str {
+        &self.compiled.path
     }
 
-    /// The example's line: the rendered text, checked to be one JSON value, compact.
-    pub fn render(&self, context: &Value) -> Result<String, String> {
-        let text = self.compiled.render("line", context)?;
+    /// The template's text.
+    pub fn source(&self) -> &str {
+        &self.compiled.sources[0].text
+    }
+
+    /// Whether the line shows the prompt texts (`system`, `user`, `assistant`), its own
+    /// or a pair side's.
+    pub fn reads_texts(&self) -> bool {
+        ["system", "user", "assistant", "chosen", "rejected"]
+            .iter()
+            .any(|n| self.compiled.reads(n))
+    }
+
+    /// The names a line of `objective` has (`--format template` with `--objective`).
+    pub fn check_objective(&self, objective: Objective) -> Result<(), UsageError> {
+        let names: &[&str] = match objective {
+            Objective::Sft => &context::NAMES[..10],
+            Objective::Kto => &context::NAMES[..11],
+            Objective::Dpo | Objective::Reward => &[
+                "chosen", "rejected", "margin", "policy", "split", "system", "user",
+            ],
+        };
+        match self.compiled.reads.iter().find(|n| {
+            context::NAMES.contains(&n.as_str()) && !names.contains(&n.as_str())
+        }) {
+            Some(name) => Err(UsageError(format!(
+                "{}: the line template reads {name:?}, which a line of --objective {objective} does not have; expected one of {}",
+                self.compiled.path,
+                names.join(", ")
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// The line: the rendered text, checked to be one JSON value, compact.
+    pub fn render(&self, context: &Context) -> Result<String, String> {
+        let text = context.while_rendering(|value| self.compiled.render("line", &value))?;
         compact_json(&text).map_err(|e| {
             format!(
                 "the line template {} rendered {}, which is not one JSON value: {e}; expected each example to render as exactly one JSON value (use the tojson filter for strings)",
@@ -318,6 +363,123 @@ impl LineTemplate {
                 crate::example::quote_cut(text.trim(), true)
             )
         })
+    }
+}
+
+/// The templates of an export, compiled before any input is read.
+#[derive(Debug, Clone, Default)]
+pub struct Templates {
+    pub prompt: Option<Arc<PromptTemplate>>,
+    pub line: Option<Arc<LineTemplate>>,
+}
+
+/// What the scan renders of each example to find the ones a template fails on, so they
+/// are rejected (or fail the export) before anything is written.
+#[derive(Debug, Clone)]
+pub struct TrialRender {
+    /// The prompt template, when a format renders prompts or the line reads them.
+    pub prompt: Option<Arc<PromptTemplate>>,
+    /// The line template of `--format template`.
+    pub line: Option<Arc<LineTemplate>>,
+    /// The splits the export may write; a template that reads `split` is tried in each.
+    pub splits: Vec<Split>,
+    /// What a line is (a pair's line is tried with the example on both sides).
+    pub objective: Objective,
+}
+
+impl Templates {
+    /// What the scan must render, given the formats written and the splits they may have.
+    pub fn trial(
+        &self,
+        renders_prompts: bool,
+        writes_lines: bool,
+        splits: Vec<Split>,
+        objective: Objective,
+    ) -> Option<TrialRender> {
+        let line = self.line.clone().filter(|_| writes_lines);
+        let needs_texts = renders_prompts || line.as_ref().is_some_and(|l| l.reads_texts());
+        let prompt = self.prompt.clone().filter(|_| needs_texts);
+        (prompt.is_some() || line.is_some()).then_some(TrialRender {
+            prompt,
+            line,
+            splits,
+            objective,
+        })
+    }
+}
+
+impl TrialRender {
+    /// Render `ex` (whose text is `bytes`) as every format will; the first failure.
+    pub fn check(
+        &self,
+        policy: Policy,
+        ex: &ExampleText,
+        bytes: &[u8],
+        state: Option<&StateText>,
+    ) -> Result<(), String> {
+        let reads_split = self.prompt.as_ref().is_some_and(|p| p.reads_split())
+            || self.line.as_ref().is_some_and(|l| l.reads_split());
+        let splits = match reads_split {
+            true => &self.splits[..],
+            false => &[Split::Train][..],
+        };
+        for split in splits {
+            let context = Context::new(policy, split.name(), ex, bytes);
+            let texts = match &self.prompt {
+                Some(p) => Some(p.render(&context)?),
+                None => None,
+            };
+            let Some(line) = &self.line else {
+                continue;
+            };
+            let mut context =
+                with_texts(line, context, texts, (policy, self.objective), ex, state)?;
+            match self.objective {
+                Objective::Sft => {}
+                Objective::Kto => context.set_label(ex.reward_value > 0.0),
+                Objective::Dpo | Objective::Reward => {
+                    context = Context::pair(context.clone(), context, Value::from(0.0));
+                }
+            }
+            line.render(&context)?;
+        }
+        Ok(())
+    }
+}
+
+/// `context` with the prompt texts, when the line reads them: the prompt template's
+/// (`texts`) or the built-in ones.
+pub fn with_texts(
+    line: &LineTemplate,
+    mut context: Context,
+    texts: Option<Texts>,
+    (policy, objective): (Policy, Objective),
+    ex: &ExampleText,
+    state: Option<&StateText>,
+) -> Result<Context, String> {
+    if line.reads_texts() {
+        let texts = match (texts, state) {
+            (Some(t), _) => t,
+            (None, Some(state)) => built_in_texts(policy, objective, ex, state),
+            (None, None) => return Err("the state's groups were not read".to_string()),
+        };
+        context.set_texts(&texts.system, &texts.user, &texts.assistant);
+    }
+    Ok(context)
+}
+
+/// The built-in texts a line template reads: those of `--format openai` for sft, and
+/// the action alone (no reward) for the reward-aware objectives.
+pub fn built_in_texts(
+    policy: Policy,
+    objective: Objective,
+    ex: &ExampleText,
+    state: &StateText,
+) -> Texts {
+    Texts {
+        system: crate::prompt::system_prompt(policy).to_string(),
+        user: crate::prompt::render_user_prompt(policy, state),
+        assistant: crate::prompt::render_answer(policy, Answer::for_objective(objective), ex),
     }
 }
 

@@ -16,6 +16,7 @@ const ANSWERS: [Answer; 3] = [Answer::Action, Answer::Decision, Answer::Decision
 fn built_in(policy: Policy, answer: Answer, line: &str) -> Texts {
     let ex = ExampleText::parse(line.as_bytes()).unwrap_or_else(|_| panic!("valid: {line}"));
     let state = StateText::parse(ex.state).expect("a state object");
+    // Spelled out here rather than prompt::render_answer, so the test is independent.
     let assistant = match answer {
         Answer::Action => prompt::pretty_action(ex.action),
         Answer::Decision => prompt::render_assistant(policy, &ex),
@@ -35,7 +36,7 @@ fn built_in(policy: Policy, answer: Answer, line: &str) -> Texts {
 fn templated(template: &PromptTemplate, policy: Policy, line: &str) -> Result<Texts, String> {
     let ex = ExampleText::parse(line.as_bytes()).unwrap_or_else(|_| panic!("valid: {line}"));
     let context = Context::new(policy, "train", &ex, line.as_bytes());
-    template.render(&context.into_value())
+    template.render(&context)
 }
 
 fn fixture_lines(policy: Policy) -> Vec<String> {
@@ -218,13 +219,13 @@ fn line_templates_render_one_compact_json_value() {
     let mut context = Context::new(Policy::Retrieval, "eval", &ex, line.as_bytes());
     context.set_texts("S", "U \"q\"\n", "A");
     assert_eq!(
-        t.render(&context.into_value()).unwrap(),
+        t.render(&context).unwrap(),
         r#"{"instruction":"U \"q\"\n","output":{"x":1.50,"s":"é"},"r":1e-05,"p":"retrieval"}"#
     );
     let bad = LineTemplate::parse("l.j2", "{\"a\": {{ user }}}").unwrap();
     let mut context = Context::new(Policy::Retrieval, "eval", &ex, line.as_bytes());
     context.set_texts("S", "two words", "A");
-    let e = bad.render(&context.into_value()).unwrap_err();
+    let e = bad.render(&context).unwrap_err();
     assert!(e.contains("not one JSON value"), "{e}");
     assert!(e.contains("two words"), "{e}");
     assert_eq!(
@@ -245,7 +246,7 @@ fn numbers_print_as_written_and_compute_as_numbers() {
     let ex = ExampleText::parse(line.as_bytes()).unwrap_or_else(|_| panic!("valid"));
     let context = Context::new(Policy::Retrieval, "train", &ex, line.as_bytes());
     assert_eq!(
-        t.render(&context.into_value()).unwrap(),
+        t.render(&context).unwrap(),
         r#"[1e-05,1.50,-0,0.00002,true,"2.35"]"#
     );
 }
