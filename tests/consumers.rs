@@ -46,7 +46,7 @@ pub(crate) fn venv_python(
 }
 
 /// The venv's python, set up by `tests/consumers/setup-venv.sh`.
-fn python() -> &'static PathBuf {
+pub(crate) fn python() -> &'static PathBuf {
     static PY: OnceLock<PathBuf> = OnceLock::new();
     venv_python(
         &PY,

@@ -15,4 +15,5 @@ mod objectives;
 mod parquet;
 mod regression;
 mod splits;
+mod templates;
 mod validate_cmd;

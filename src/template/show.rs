@@ -125,10 +125,11 @@ pub fn answer_of(
             Ok((Answer::Decision, flags(" --anthropic-style bedrock")))
         }
         ("trl", objective, _) => Ok((Answer::Action, flags(&format!(" --objective {objective}")))),
-        ("template", Objective::Sft, _) => {
-            Ok((Answer::Decision, flags(" --line-template LINE_FILE")))
-        }
-        ("openai" | "anthropic" | "template", objective, _) => Err(UsageError(format!(
+        ("template", objective, _) => Ok((
+            Answer::for_objective(objective),
+            flags(&format!(" --objective {objective} --line-template LINE_FILE")),
+        )),
+        ("openai" | "anthropic", objective, _) => Err(UsageError(format!(
             "--format {format} does not write --objective {objective}"
         ))),
         (other, ..) => Err(UsageError(format!(
