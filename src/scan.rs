@@ -786,7 +786,7 @@ fn check_bytes(bytes: Option<&[u8]>, location: &Location, options: &InspectOptio
     if let Some(trial) = options.trial {
         trial
             .check(policy, &text, utf8.as_bytes(), state.as_ref())
-            .map_err(|r| fail(format!("the template failed: {r}"), detected))?;
+            .map_err(|r| fail(r, detected))?;
     }
     // Only values the policy does not document are counted (and warned about).
     let action_value = action

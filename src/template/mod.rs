@@ -198,9 +198,13 @@ impl Compiled {
             .env
             .get_template(name)
             .expect("templates are looked up by the names they were added with");
-        template
-            .render(context)
-            .map_err(|e| place(&self.path, &self.sources, &e))
+        template.render(context).map_err(|e| {
+            let hint = match e.kind() {
+                ErrorKind::UndefinedError => "; expected the example to have every value the template reads (guard an optional one with `is defined`, or give it a `default`)",
+                _ => "",
+            };
+            format!("template {}{hint}", place(&self.path, &self.sources, &e))
+        })
     }
 }
 
@@ -218,7 +222,9 @@ fn place(path: &str, sources: &[Source], e: &Error) -> String {
     let quoted = e
         .range()
         .filter(|r| r.end <= text.len() && r.start < r.end)
-        .map(|r| format!(" (in `{}`)", &text[r]))
+        .map(|r| &text[r])
+        .filter(|q| !what.contains(&format!("`{q}`")))
+        .map(|q| format!(" (in `{q}`)"))
         .unwrap_or_default();
     match (e.range(), e.line()) {
         (Some(range), _) => {

@@ -16,7 +16,9 @@ Prints one line per check; exits 1 on the first failure.
 """
 import argparse
 import json
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 from datasets import load_dataset
@@ -84,10 +86,18 @@ def main() -> None:
         fail(f"row counts {counts}, expected {expect}")
     print(f"ok   lines: {counts}")
 
-    by_card = load_dataset(str(a.dir))
-    by_files = load_dataset(
-        "json", data_files={s: str(a.dir / FILES[s]) for s in written if written[s]}
-    )
+    # A fresh cache each run: datasets may otherwise serve an earlier export's rows.
+    with tempfile.TemporaryDirectory(prefix="rlx-check-template-") as cache:
+        by_card = load_dataset(str(a.dir), cache_dir=os.path.join(cache, "dir"))
+        by_files = load_dataset(
+            "json",
+            data_files={s: str(a.dir / FILES[s]) for s in written if written[s]},
+            cache_dir=os.path.join(cache, "json"),
+        )
+        check_loaded(by_card, by_files, counts, columns, written)
+
+
+def check_loaded(by_card, by_files, counts, columns, written) -> None:
     for how, ds in (("load_dataset(DIR)", by_card), ('load_dataset("json")', by_files)):
         got = {s: ds[s].num_rows for s in ds}
         if got != {s: n for s, n in counts.items() if n}:
