@@ -29,6 +29,7 @@ Register-ArgumentCompleter -Native -CommandName 'rlx' -ScriptBlock {
             [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Run every check `export` would, and write nothing')
             [CompletionResult]::new('clean', 'clean', [CompletionResultType]::ParameterValue, 'Remove what killed exports left beside an output directory (stale staging directories), put back an old export a killed --force left aside, and never touch the files of an export still running')
             [CompletionResult]::new('merge', 'merge', [CompletionResultType]::ParameterValue, 'Combine parquet exports (parts of one log, each exported on its own, typically with --split-by hash and one seed) into one dataset: one data/ numbered across the parts and one card. The parts'' schemas must agree')
+            [CompletionResult]::new('template', 'template', [CompletionResultType]::ParameterValue, 'Work with prompt templates: `rlx template show` prints the built-in texts as a template file to start your own from')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -48,6 +49,8 @@ Register-ArgumentCompleter -Native -CommandName 'rlx' -ScriptBlock {
             [CompletionResult]::new('--anthropic-style', '--anthropic-style', [CompletionResultType]::ParameterName, 'Line style of `--format anthropic`: legacy {"prompt","completion"} with the exact Human/Assistant separators, or Bedrock {"system","messages"} for Claude fine-tuning')
             [CompletionResult]::new('--objective', '--objective', [CompletionResultType]::ParameterName, 'What the rewards become [default: inferred from the output name (the words dpo, kto, sft, reward), else sft]. sft: every kept example as a target; dpo: (prompt, chosen, rejected) pairs; kto: examples labelled by reward; reward: reward-model pairs with a margin')
             [CompletionResult]::new('--min-reward', '--min-reward', [CompletionResultType]::ParameterName, 'Keep only examples whose reward is at least R (compared as written decimals); the rest are counted as filteredExamples. Every format and objective')
+            [CompletionResult]::new('--template', '--template', [CompletionResultType]::ParameterName, 'Prompt template (Jinja2, minijinja): the system, user and assistant texts of every format that renders prompts (openai, anthropic, trl, template), in three parts `=== system ===`, `=== user ===`, `=== assistant ===`. `rlx template show` prints the built-in ones to start from')
+            [CompletionResult]::new('--line-template', '--line-template', [CompletionResultType]::ParameterName, 'template: the Jinja2 template of one line, which must render exactly one JSON value per example (written compact). It reads state, action, reward, metadata, next_state, policy, split and the prompt texts system, user, assistant')
             [CompletionResult]::new('--trl-style', '--trl-style', [CompletionResultType]::ParameterName, 'Row style of `--format trl`: message lists (conversational) or plain strings')
             [CompletionResult]::new('--shard-size', '--shard-size', [CompletionResultType]::ParameterName, 'parquet: the most input text per shard, in bytes with an optional unit (KB, MB, GB, KiB, MiB, GiB); the default is push_to_hub''s')
             [CompletionResult]::new('--compression', '--compression', [CompletionResultType]::ParameterName, 'parquet: the codec of every column chunk')
@@ -81,6 +84,7 @@ Register-ArgumentCompleter -Native -CommandName 'rlx' -ScriptBlock {
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Also run the checks this format needs (prompt fields for openai/anthropic, token limits for openai)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Also run the checks this format needs (prompt fields for openai/anthropic, token limits for openai)')
             [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'Model whose tokenizer and token limit the openai checks apply')
+            [CompletionResult]::new('--template', '--template', [CompletionResultType]::ParameterName, 'Prompt template whose texts the openai token counts and the prompt checks use (as `export --template`)')
             [CompletionResult]::new('--check-file', '--check-file', [CompletionResultType]::ParameterName, 'Check an already written platform file instead of an rlx input: an OpenAI chat fine-tuning JSONL or a Bedrock Claude JSONL')
             [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'Policy of the examples; detected from the state''s shape when absent (contextFeatures+memoryState+contentFeatures → extraction, queryFeatures → retrieval, groupFeatures → consolidation)')
             [CompletionResult]::new('--threads', '--threads', [CompletionResultType]::ParameterName, 'Worker threads for parsing and rendering [default: all cores]. The output is byte-identical whatever the number')
@@ -117,6 +121,38 @@ Register-ArgumentCompleter -Native -CommandName 'rlx' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'rlx;template' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print the built-in system, user and assistant texts of a policy and format as a template file; exporting with it gives byte-identical output')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'rlx;template;show' {
+            [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'The policy whose texts to print')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'The format whose texts to print: openai, anthropic, trl or template')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'The format whose texts to print: openai, anthropic, trl or template')
+            [CompletionResult]::new('--objective', '--objective', [CompletionResultType]::ParameterName, 'The objective (openai with dpo writes the action alone, as trl does)')
+            [CompletionResult]::new('--anthropic-style', '--anthropic-style', [CompletionResultType]::ParameterName, 'The anthropic line style (legacy completions add the reward band)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'rlx;template;help' {
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print the built-in system, user and assistant texts of a policy and format as a template file; exporting with it gives byte-identical output')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'rlx;template;help;show' {
+            break
+        }
+        'rlx;template;help;help' {
+            break
+        }
         'rlx;completions' {
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -129,6 +165,7 @@ Register-ArgumentCompleter -Native -CommandName 'rlx' -ScriptBlock {
             [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Run every check `export` would, and write nothing')
             [CompletionResult]::new('clean', 'clean', [CompletionResultType]::ParameterValue, 'Remove what killed exports left beside an output directory (stale staging directories), put back an old export a killed --force left aside, and never touch the files of an export still running')
             [CompletionResult]::new('merge', 'merge', [CompletionResultType]::ParameterValue, 'Combine parquet exports (parts of one log, each exported on its own, typically with --split-by hash and one seed) into one dataset: one data/ numbered across the parts and one card. The parts'' schemas must agree')
+            [CompletionResult]::new('template', 'template', [CompletionResultType]::ParameterValue, 'Work with prompt templates: `rlx template show` prints the built-in texts as a template file to start your own from')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -143,6 +180,13 @@ Register-ArgumentCompleter -Native -CommandName 'rlx' -ScriptBlock {
             break
         }
         'rlx;help;merge' {
+            break
+        }
+        'rlx;help;template' {
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print the built-in system, user and assistant texts of a policy and format as a template file; exporting with it gives byte-identical output')
+            break
+        }
+        'rlx;help;template;show' {
             break
         }
         'rlx;help;completions' {

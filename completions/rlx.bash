@@ -31,6 +31,9 @@ _rlx() {
             rlx,merge)
                 cmd="rlx__subcmd__merge"
                 ;;
+            rlx,template)
+                cmd="rlx__subcmd__template"
+                ;;
             rlx,validate)
                 cmd="rlx__subcmd__validate"
                 ;;
@@ -49,8 +52,26 @@ _rlx() {
             rlx__subcmd__help,merge)
                 cmd="rlx__subcmd__help__subcmd__merge"
                 ;;
+            rlx__subcmd__help,template)
+                cmd="rlx__subcmd__help__subcmd__template"
+                ;;
             rlx__subcmd__help,validate)
                 cmd="rlx__subcmd__help__subcmd__validate"
+                ;;
+            rlx__subcmd__help__subcmd__template,show)
+                cmd="rlx__subcmd__help__subcmd__template__subcmd__show"
+                ;;
+            rlx__subcmd__template,help)
+                cmd="rlx__subcmd__template__subcmd__help"
+                ;;
+            rlx__subcmd__template,show)
+                cmd="rlx__subcmd__template__subcmd__show"
+                ;;
+            rlx__subcmd__template__subcmd__help,help)
+                cmd="rlx__subcmd__template__subcmd__help__subcmd__help"
+                ;;
+            rlx__subcmd__template__subcmd__help,show)
+                cmd="rlx__subcmd__template__subcmd__help__subcmd__show"
                 ;;
             *)
                 ;;
@@ -59,7 +80,7 @@ _rlx() {
 
     case "${cmd}" in
         rlx)
-            opts="-h -V --help --version export validate clean merge completions help"
+            opts="-h -V --help --version export validate clean merge template completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -101,7 +122,7 @@ _rlx() {
             return 0
             ;;
         rlx__subcmd__export)
-            opts="-o -f -q -h -V --output --format --seed --no-shuffle --split-ratio --validation-ratio --group-by --split-by --dedupe --max-examples --no-metadata --compress --force --no-sync --skip-invalid --model --anthropic-style --no-formula-escape --objective --min-reward --trl-style --shard-size --compression --no-cdc --kto-threshold --pair-by --pairs --max-pairs-per-group --min-margin --no-margin --policy --json --quiet --threads --help --version"
+            opts="-o -f -q -h -V --output --format --seed --no-shuffle --split-ratio --validation-ratio --group-by --split-by --dedupe --max-examples --no-metadata --compress --force --no-sync --skip-invalid --model --anthropic-style --no-formula-escape --objective --min-reward --template --line-template --trl-style --shard-size --compression --no-cdc --kto-threshold --pair-by --pairs --max-pairs-per-group --min-margin --no-margin --policy --json --quiet --threads --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -116,11 +137,11 @@ _rlx() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "huggingface openai anthropic csv jsonl parquet trl all" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "huggingface openai anthropic csv jsonl parquet trl template all" -- "${cur}"))
                     return 0
                     ;;
                 -f)
-                    COMPREPLY=($(compgen -W "huggingface openai anthropic csv jsonl parquet trl all" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "huggingface openai anthropic csv jsonl parquet trl template all" -- "${cur}"))
                     return 0
                     ;;
                 --seed)
@@ -160,6 +181,14 @@ _rlx() {
                     return 0
                     ;;
                 --min-reward)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --template)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --line-template)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -211,7 +240,7 @@ _rlx() {
             return 0
             ;;
         rlx__subcmd__help)
-            opts="export validate clean merge completions help"
+            opts="export validate clean merge template completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -294,6 +323,34 @@ _rlx() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        rlx__subcmd__help__subcmd__template)
+            opts="show"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rlx__subcmd__help__subcmd__template__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         rlx__subcmd__help__subcmd__validate)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -330,22 +387,116 @@ _rlx() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        rlx__subcmd__template)
+            opts="-h -V --help --version show help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rlx__subcmd__template__subcmd__help)
+            opts="show help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rlx__subcmd__template__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rlx__subcmd__template__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rlx__subcmd__template__subcmd__show)
+            opts="-f -h -V --policy --format --objective --anthropic-style --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --policy)
+                    COMPREPLY=($(compgen -W "extraction retrieval consolidation" -- "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "huggingface openai anthropic csv jsonl parquet trl template all" -- "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -W "huggingface openai anthropic csv jsonl parquet trl template all" -- "${cur}"))
+                    return 0
+                    ;;
+                --objective)
+                    COMPREPLY=($(compgen -W "sft dpo kto reward" -- "${cur}"))
+                    return 0
+                    ;;
+                --anthropic-style)
+                    COMPREPLY=($(compgen -W "legacy bedrock" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         rlx__subcmd__validate)
-            opts="-f -q -h -V --format --model --check-file --policy --json --quiet --threads --help --version"
+            opts="-f -q -h -V --format --model --template --check-file --policy --json --quiet --threads --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "huggingface openai anthropic csv jsonl parquet trl all" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "huggingface openai anthropic csv jsonl parquet trl template all" -- "${cur}"))
                     return 0
                     ;;
                 -f)
-                    COMPREPLY=($(compgen -W "huggingface openai anthropic csv jsonl parquet trl all" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "huggingface openai anthropic csv jsonl parquet trl template all" -- "${cur}"))
                     return 0
                     ;;
                 --model)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --template)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -30,6 +30,7 @@ complete -c rlx -n "__fish_rlx_needs_command" -f -a "export" -d 'Shuffle, split,
 complete -c rlx -n "__fish_rlx_needs_command" -f -a "validate" -d 'Run every check `export` would, and write nothing'
 complete -c rlx -n "__fish_rlx_needs_command" -f -a "clean" -d 'Remove what killed exports left beside an output directory (stale staging directories), put back an old export a killed --force left aside, and never touch the files of an export still running'
 complete -c rlx -n "__fish_rlx_needs_command" -f -a "merge" -d 'Combine parquet exports (parts of one log, each exported on its own, typically with --split-by hash and one seed) into one dataset: one data/ numbered across the parts and one card. The parts\' schemas must agree'
+complete -c rlx -n "__fish_rlx_needs_command" -f -a "template" -d 'Work with prompt templates: `rlx template show` prints the built-in texts as a template file to start your own from'
 complete -c rlx -n "__fish_rlx_needs_command" -f -a "completions" -d 'Print a shell completion script to stdout'
 complete -c rlx -n "__fish_rlx_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c rlx -n "__fish_rlx_using_subcommand export" -s o -l output -d 'Output directory. It is written atomically and must not exist or be empty, unless --force' -r -F
@@ -40,6 +41,7 @@ csv\t'flattened CSV with a data dictionary and an analysis script'
 jsonl\t'one example per line, as in the input'
 parquet\t'Parquet shards laid out for the Hugging Face Hub, Spark, DuckDB and Polars'
 trl\t'Hugging Face TRL datasets: SFT, DPO, KTO and reward-model rows (--objective)'
+template\t'your own JSON lines, one per example, rendered by --line-template'
 all\t'every format, each in DIR/<format>/'"
 complete -c rlx -n "__fish_rlx_using_subcommand export" -l seed -d 'Seed of the ChaCha20 shuffle' -r
 complete -c rlx -n "__fish_rlx_using_subcommand export" -l split-ratio -d 'Share of examples for the eval split, in [0, 1) [default: 0.2]. Given explicitly, it also re-splits a pre-split {"train","eval"} input' -r
@@ -56,6 +58,8 @@ dpo\t'preference pairs (prompt, chosen, rejected) from groups of examples'
 kto\t'every example with a desirable/undesirable label from its reward'
 reward\t'reward-model pairs (chosen, rejected conversations, margin)'"
 complete -c rlx -n "__fish_rlx_using_subcommand export" -l min-reward -d 'Keep only examples whose reward is at least R (compared as written decimals); the rest are counted as filteredExamples. Every format and objective' -r
+complete -c rlx -n "__fish_rlx_using_subcommand export" -l template -d 'Prompt template (Jinja2, minijinja): the system, user and assistant texts of every format that renders prompts (openai, anthropic, trl, template), in three parts `=== system ===`, `=== user ===`, `=== assistant ===`. `rlx template show` prints the built-in ones to start from' -r -F
+complete -c rlx -n "__fish_rlx_using_subcommand export" -l line-template -d 'template: the Jinja2 template of one line, which must render exactly one JSON value per example (written compact). It reads state, action, reward, metadata, next_state, policy, split and the prompt texts system, user, assistant' -r -F
 complete -c rlx -n "__fish_rlx_using_subcommand export" -l trl-style -d 'Row style of `--format trl`: message lists (conversational) or plain strings' -r -f -a "conversational\t'prompt = [system, user] messages, completions = [assistant] (TRL\'s conversational type)'
 standard\t'plain strings: the prompt is the system text, a blank line, the user text'"
 complete -c rlx -n "__fish_rlx_using_subcommand export" -l shard-size -d 'parquet: the most input text per shard, in bytes with an optional unit (KB, MB, GB, KiB, MiB, GiB); the default is push_to_hub\'s' -r
@@ -93,8 +97,10 @@ csv\t'flattened CSV with a data dictionary and an analysis script'
 jsonl\t'one example per line, as in the input'
 parquet\t'Parquet shards laid out for the Hugging Face Hub, Spark, DuckDB and Polars'
 trl\t'Hugging Face TRL datasets: SFT, DPO, KTO and reward-model rows (--objective)'
+template\t'your own JSON lines, one per example, rendered by --line-template'
 all\t'every format, each in DIR/<format>/'"
 complete -c rlx -n "__fish_rlx_using_subcommand validate" -l model -d 'Model whose tokenizer and token limit the openai checks apply' -r
+complete -c rlx -n "__fish_rlx_using_subcommand validate" -l template -d 'Prompt template whose texts the openai token counts and the prompt checks use (as `export --template`)' -r -F
 complete -c rlx -n "__fish_rlx_using_subcommand validate" -l check-file -d 'Check an already written platform file instead of an rlx input: an OpenAI chat fine-tuning JSONL or a Bedrock Claude JSONL' -r -f -a "openai\t'OpenAI chat fine-tuning JSONL ({"messages":[…]})'
 bedrock\t'Amazon Bedrock Claude fine-tuning JSONL ({"system","messages"})'"
 complete -c rlx -n "__fish_rlx_using_subcommand validate" -l policy -d 'Policy of the examples; detected from the state\'s shape when absent (contextFeatures+memoryState+contentFeatures → extraction, queryFeatures → retrieval, groupFeatures → consolidation)' -r -f -a "extraction\t'store, skip or defer what a conversation said'
@@ -116,11 +122,39 @@ complete -c rlx -n "__fish_rlx_using_subcommand merge" -l json -d 'Print the res
 complete -c rlx -n "__fish_rlx_using_subcommand merge" -s q -l quiet -d 'Print nothing but errors'
 complete -c rlx -n "__fish_rlx_using_subcommand merge" -s h -l help -d 'Print help'
 complete -c rlx -n "__fish_rlx_using_subcommand merge" -s V -l version -d 'Print version'
+complete -c rlx -n "__fish_rlx_using_subcommand template; and not __fish_seen_subcommand_from show help" -s h -l help -d 'Print help'
+complete -c rlx -n "__fish_rlx_using_subcommand template; and not __fish_seen_subcommand_from show help" -s V -l version -d 'Print version'
+complete -c rlx -n "__fish_rlx_using_subcommand template; and not __fish_seen_subcommand_from show help" -f -a "show" -d 'Print the built-in system, user and assistant texts of a policy and format as a template file; exporting with it gives byte-identical output'
+complete -c rlx -n "__fish_rlx_using_subcommand template; and not __fish_seen_subcommand_from show help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c rlx -n "__fish_rlx_using_subcommand template; and __fish_seen_subcommand_from show" -l policy -d 'The policy whose texts to print' -r -f -a "extraction\t'store, skip or defer what a conversation said'
+retrieval\t'whether and where to search memory'
+consolidation\t'merge, dedupe, archive, abstract or keep memory entries'"
+complete -c rlx -n "__fish_rlx_using_subcommand template; and __fish_seen_subcommand_from show" -s f -l format -d 'The format whose texts to print: openai, anthropic, trl or template' -r -f -a "huggingface\t'datasets-ready JSON Lines splits with a dataset card declaring the schema'
+openai\t'chat fine-tuning JSONL with exact token counts'
+anthropic\t'Claude prompt/completion (or Bedrock) JSONL'
+csv\t'flattened CSV with a data dictionary and an analysis script'
+jsonl\t'one example per line, as in the input'
+parquet\t'Parquet shards laid out for the Hugging Face Hub, Spark, DuckDB and Polars'
+trl\t'Hugging Face TRL datasets: SFT, DPO, KTO and reward-model rows (--objective)'
+template\t'your own JSON lines, one per example, rendered by --line-template'
+all\t'every format, each in DIR/<format>/'"
+complete -c rlx -n "__fish_rlx_using_subcommand template; and __fish_seen_subcommand_from show" -l objective -d 'The objective (openai with dpo writes the action alone, as trl does)' -r -f -a "sft\t'every selected example as an imitation target (prompt, completion)'
+dpo\t'preference pairs (prompt, chosen, rejected) from groups of examples'
+kto\t'every example with a desirable/undesirable label from its reward'
+reward\t'reward-model pairs (chosen, rejected conversations, margin)'"
+complete -c rlx -n "__fish_rlx_using_subcommand template; and __fish_seen_subcommand_from show" -l anthropic-style -d 'The anthropic line style (legacy completions add the reward band)' -r -f -a "legacy\t'{"prompt":"\\n\\nHuman: …\\n\\nAssistant:","completion":" …"}'
+bedrock\t'{"system":…,"messages":[user, assistant]} as Bedrock\'s Claude 3 Haiku fine-tuning reads'"
+complete -c rlx -n "__fish_rlx_using_subcommand template; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c rlx -n "__fish_rlx_using_subcommand template; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c rlx -n "__fish_rlx_using_subcommand template; and __fish_seen_subcommand_from help" -f -a "show" -d 'Print the built-in system, user and assistant texts of a policy and format as a template file; exporting with it gives byte-identical output'
+complete -c rlx -n "__fish_rlx_using_subcommand template; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c rlx -n "__fish_rlx_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c rlx -n "__fish_rlx_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c rlx -n "__fish_rlx_using_subcommand help; and not __fish_seen_subcommand_from export validate clean merge completions help" -f -a "export" -d 'Shuffle, split, validate and write a dataset in one or every format'
-complete -c rlx -n "__fish_rlx_using_subcommand help; and not __fish_seen_subcommand_from export validate clean merge completions help" -f -a "validate" -d 'Run every check `export` would, and write nothing'
-complete -c rlx -n "__fish_rlx_using_subcommand help; and not __fish_seen_subcommand_from export validate clean merge completions help" -f -a "clean" -d 'Remove what killed exports left beside an output directory (stale staging directories), put back an old export a killed --force left aside, and never touch the files of an export still running'
-complete -c rlx -n "__fish_rlx_using_subcommand help; and not __fish_seen_subcommand_from export validate clean merge completions help" -f -a "merge" -d 'Combine parquet exports (parts of one log, each exported on its own, typically with --split-by hash and one seed) into one dataset: one data/ numbered across the parts and one card. The parts\' schemas must agree'
-complete -c rlx -n "__fish_rlx_using_subcommand help; and not __fish_seen_subcommand_from export validate clean merge completions help" -f -a "completions" -d 'Print a shell completion script to stdout'
-complete -c rlx -n "__fish_rlx_using_subcommand help; and not __fish_seen_subcommand_from export validate clean merge completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c rlx -n "__fish_rlx_using_subcommand help; and not __fish_seen_subcommand_from export validate clean merge template completions help" -f -a "export" -d 'Shuffle, split, validate and write a dataset in one or every format'
+complete -c rlx -n "__fish_rlx_using_subcommand help; and not __fish_seen_subcommand_from export validate clean merge template completions help" -f -a "validate" -d 'Run every check `export` would, and write nothing'
+complete -c rlx -n "__fish_rlx_using_subcommand help; and not __fish_seen_subcommand_from export validate clean merge template completions help" -f -a "clean" -d 'Remove what killed exports left beside an output directory (stale staging directories), put back an old export a killed --force left aside, and never touch the files of an export still running'
+complete -c rlx -n "__fish_rlx_using_subcommand help; and not __fish_seen_subcommand_from export validate clean merge template completions help" -f -a "merge" -d 'Combine parquet exports (parts of one log, each exported on its own, typically with --split-by hash and one seed) into one dataset: one data/ numbered across the parts and one card. The parts\' schemas must agree'
+complete -c rlx -n "__fish_rlx_using_subcommand help; and not __fish_seen_subcommand_from export validate clean merge template completions help" -f -a "template" -d 'Work with prompt templates: `rlx template show` prints the built-in texts as a template file to start your own from'
+complete -c rlx -n "__fish_rlx_using_subcommand help; and not __fish_seen_subcommand_from export validate clean merge template completions help" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c rlx -n "__fish_rlx_using_subcommand help; and not __fish_seen_subcommand_from export validate clean merge template completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c rlx -n "__fish_rlx_using_subcommand help; and __fish_seen_subcommand_from template" -f -a "show" -d 'Print the built-in system, user and assistant texts of a policy and format as a template file; exporting with it gives byte-identical output'

@@ -288,12 +288,18 @@ fn export(plan: &ExportPlan, result: &mut ExportResult, progress: &Progress) -> 
     record_inputs(&source, result);
     let specs = plan.specs();
     let objective = plan.objective.objective();
-    let trial = plan.templates.trial(
-        specs.iter().any(|s| s.needs_prompts),
-        specs.iter().any(|s| s.needs_line_template),
-        possible_splits(plan, &source),
-        objective,
-    );
+    // With --skip-invalid an example a template fails on is rejected before the split,
+    // so the scan renders every example once more; without it, the writer's failure
+    // ends the export, naming the example, and each example is rendered once.
+    let trial = plan
+        .templates
+        .trial(
+            specs.iter().any(|s| s.needs_prompts),
+            specs.iter().any(|s| s.needs_line_template),
+            possible_splits(plan, &source),
+            objective,
+        )
+        .filter(|_| plan.skip_invalid);
     let hash_split = (plan.split_by == SplitBy::Hash)
         .then(|| HashSplit::new(plan.seed, plan.split_ratio, plan.validation_ratio));
     let inspection = scan::inspect(

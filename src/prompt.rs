@@ -265,9 +265,11 @@ pub fn template_texts(
     bytes: &[u8],
 ) -> anyhow::Result<crate::template::Texts> {
     let context = crate::template::Context::new(policy, split.name(), example, bytes);
-    template
-        .render(&context)
-        .map_err(|e| anyhow::anyhow!("{location}: {e}"))
+    template.render(&context).map_err(|e| {
+        anyhow::anyhow!(
+            "{location}: {e} (--skip-invalid skips such examples and lists them in rejected.jsonl)"
+        )
+    })
 }
 
 /// A state's groups, borrowed from the example's text, with the members of each group

@@ -326,7 +326,10 @@ fn a_field_the_template_reads_and_an_example_lacks_is_named_or_rejected() {
 fn a_line_that_is_not_one_json_value_is_named_with_what_it_rendered() {
     let wd = Workdir::new();
     let input = three_examples(&wd);
-    wd.write("bad.jinja", "{\"policy\": {{ policy }}}");
+    wd.write(
+        "bad.jinja",
+        "{\"policy\": {% if reward > 0.5 %}{{ policy }}{% else %}{{ policy | tojson }}{% endif %}}",
+    );
     let run = wd
         .rlx([
             "export",
@@ -341,13 +344,43 @@ fn a_line_that_is_not_one_json_value_is_named_with_what_it_rendered() {
         .run();
     run.expect_code(1);
     let line = run.error_line();
-    assert!(line.contains("in.jsonl:1:"), "{}", run.report());
+    assert!(line.contains("in.jsonl:"), "{}", run.report());
     assert!(line.contains("not one JSON value"), "{}", run.report());
     assert!(
-        line.contains("policy") && line.contains("extraction}"),
+        line.contains(r#"{\"policy\": extraction}"#),
         "{}",
         run.report()
     );
+    assert!(!wd.path("out").exists());
+    // With --skip-invalid the scan renders every line first, and rejects the bad ones.
+    let run = wd
+        .rlx([
+            "export",
+            &input,
+            "-o",
+            "out",
+            "--format",
+            "template",
+            "--line-template",
+            "bad.jinja",
+            "--skip-invalid",
+            "--split-ratio",
+            "0",
+            "--json",
+        ])
+        .run();
+    run.expect_success();
+    let rejected = read_jsonl(&wd.path("out/rejected.jsonl"));
+    let written = read_jsonl(&wd.path("out/train.jsonl"));
+    assert_eq!(rejected.len() + written.len(), 3);
+    assert!(
+        !rejected.is_empty() && !written.is_empty(),
+        "{}",
+        run.report()
+    );
+    for r in &rejected {
+        assert!(r.to_string().contains("not one JSON value"), "{r}");
+    }
 }
 
 #[test]

@@ -22,6 +22,9 @@ use crate::summary::ExportResult;
 use crate::template::{self, Context, LineTemplate};
 use crate::validate::Warning;
 
+/// The hint on a failed line, as the scan gives it for any invalid example.
+const SKIP: &str = " (--skip-invalid skips such examples and lists them in rejected.jsonl)";
+
 pub struct Template {
     config: WriterConfig,
 }
@@ -61,7 +64,7 @@ impl Template {
             (Some(prompt), true) => Some(
                 prompt
                     .render(&context)
-                    .map_err(|e| anyhow::anyhow!("{location}: {e}"))?,
+                    .map_err(|e| anyhow::anyhow!("{location}: {e}{SKIP}"))?,
             ),
             _ => None,
         };
@@ -95,7 +98,7 @@ impl Template {
         self.line_template()
             .render(&context)
             .map(Rendered::Line)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", item.location))
+            .map_err(|e| anyhow::anyhow!("{}: {e}{SKIP}", item.location))
     }
 }
 

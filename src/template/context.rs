@@ -8,6 +8,7 @@
 //! thread (`Context::while_rendering`), so `{{ x }}` still shows them as written. Nothing
 //! here renders or knows a format.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::ops::Range;
 use std::sync::{Arc, OnceLock};
@@ -101,7 +102,8 @@ impl Text {
 pub struct JsonMap {
     text: Arc<Text>,
     span: Range<usize>,
-    keys: Vec<Value>,
+    /// Each key: its span in the text (a key without escapes) or its decoded text.
+    keys: Vec<Key>,
     spans: Vec<Range<usize>>,
     values: Vec<OnceLock<Value>>,
 }
@@ -113,7 +115,10 @@ impl JsonMap {
             .unwrap_or_default();
         let keys = members
             .iter()
-            .map(|(k, _)| Value::from(k.as_ref()))
+            .map(|(k, _)| match k {
+                Cow::Borrowed(k) => Key::At(text.span_of(Raw::from_validated(k))),
+                Cow::Owned(k) => Key::Decoded(k.as_str().into()),
+            })
             .collect();
         let spans: Vec<_> = members.iter().map(|(_, v)| text.span_of(*v)).collect();
         JsonMap {
@@ -130,7 +135,20 @@ impl JsonMap {
         self.text.at(&self.span)
     }
 
-    fn member(&self, at: usize) -> Value {
+    /// The keys in order (a repeated key each time; valid examples have none).
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.keys.iter().map(|k| self.key(k))
+    }
+
+    fn key<'k>(&'k self, key: &'k Key) -> &'k str {
+        match key {
+            Key::At(span) => &self.text.text[span.clone()],
+            Key::Decoded(k) => k,
+        }
+    }
+
+    /// The value of the member at `at` (in `keys`' order).
+    pub fn member(&self, at: usize) -> Value {
         self.values[at]
             .get_or_init(|| self.text.value(self.spans[at].clone()))
             .clone()
@@ -143,14 +161,17 @@ impl Object for JsonMap {
     }
 
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        let key = key.as_str()?;
+        self.get_value_by_str(key.as_str()?)
+    }
+
+    fn get_value_by_str(self: &Arc<Self>, key: &str) -> Option<Value> {
         // A repeated key keeps its last value, as everywhere else.
-        let at = self.keys.iter().rposition(|k| k.as_str() == Some(key))?;
+        let at = self.keys.iter().rposition(|k| self.key(k) == key)?;
         Some(self.member(at))
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
-        Enumerator::Values(self.keys.clone())
+        Enumerator::Values(self.keys().map(Value::from).collect())
     }
 
     fn enumerator_len(self: &Arc<Self>) -> Option<usize> {
@@ -160,6 +181,13 @@ impl Object for JsonMap {
     fn render(self: &Arc<Self>, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&minified(self.raw()))
     }
+}
+
+/// A key of a `JsonMap`.
+#[derive(Debug)]
+enum Key {
+    At(Range<usize>),
+    Decoded(Box<str>),
 }
 
 /// A JSON array of the example, its items read from its text.
@@ -333,7 +361,11 @@ impl Object for Context {
     }
 
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        let at = NAMES.iter().position(|n| Some(*n) == key.as_str())?;
+        self.get_value_by_str(key.as_str()?)
+    }
+
+    fn get_value_by_str(self: &Arc<Self>, key: &str) -> Option<Value> {
+        let at = NAMES.iter().position(|n| *n == key)?;
         self.values[at].clone()
     }
 

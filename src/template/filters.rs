@@ -2,8 +2,10 @@
 //! prompts do: `fixed(n)` (JavaScript's `toFixed`), `tojson` (compact, numbers and
 //! escapes as written), `pretty_json` (2-space indent, as the built-in answers show an
 //! action), `shown` (a value as the built-in prompts list it: lists comma-joined, `none`
-//! when empty, objects as compact JSON, null as n/a) and `reward_band` (the legacy
-//! Anthropic reading of a reward). And the formatter that prints numbers as written.
+//! when empty, objects as compact JSON, null as n/a), `reward_band` (the legacy
+//! Anthropic reading of a reward) and `without(keys)` (an object's other members, in
+//! order: the fields a prompt does not list by name). And the formatter that prints
+//! numbers as written.
 
 use std::fmt::Write as _;
 
@@ -21,6 +23,7 @@ pub fn install(env: &mut minijinja::Environment<'static>) {
     env.add_filter("pretty_json", pretty_json);
     env.add_filter("shown", shown);
     env.add_filter("reward_band", reward_band);
+    env.add_filter("without", without);
     env.set_formatter(format_value);
 }
 
@@ -117,6 +120,43 @@ pub fn to_fixed(x: f64, digits: u32) -> String {
             width = digits as usize
         ),
     }
+}
+
+/// `map | without(["a", "b"])`: the map's other members, in their order.
+fn without(value: Value, keys: Value) -> Result<Value, Error> {
+    let listed: Vec<Value> = keys
+        .try_iter()
+        .map_err(|_| {
+            invalid(format!(
+                "without expects a list of keys, found {}",
+                kind_of(&keys)
+            ))
+        })?
+        .collect();
+    let is_listed = |k: &str| listed.iter().any(|l| l.as_str() == Some(k));
+    if let Some(map) = value.downcast_object_ref::<JsonMap>() {
+        return Ok(Value::from_pairs(
+            map.keys()
+                .enumerate()
+                .filter(|(_, k)| !is_listed(k))
+                .map(|(at, k)| (Value::from(k), map.member(at)))
+                .collect::<Vec<_>>(),
+        ));
+    }
+    if value.kind() != ValueKind::Map {
+        return Err(invalid(format!(
+            "without expects an object, found {}",
+            kind_of(&value)
+        )));
+    }
+    let mut pairs = Vec::new();
+    for key in value.try_iter()? {
+        if !key.as_str().is_some_and(is_listed) {
+            let member = value.get_item(&key)?;
+            pairs.push((key, member));
+        }
+    }
+    Ok(Value::from_pairs(pairs))
 }
 
 fn reward_band(value: Value) -> Result<String, Error> {

@@ -162,7 +162,7 @@ impl Compiled {
                         .or_else(|| instructions.get_line(idx).map(|l| (l, 1)))
                         .unwrap_or((1, 1));
                     return Err(UsageError(format!(
-                        "{}:{}:{}: the {what} {name:?} is unknown; expected one of minijinja's or rlx's (fixed, tojson, pretty_json, shown, reward_band)",
+                        "{}:{}:{}: the {what} {name:?} is unknown; expected one of minijinja's or rlx's (fixed, tojson, pretty_json, shown, reward_band, without)",
                         self.path,
                         source.first_line + at.0 - 1,
                         at.1

@@ -38,8 +38,9 @@ fn user_part(policy: Policy) -> String {
     out.push_str(&literal(prompt::lead_in(policy)));
     out.push('\n');
     for section in sections {
-        let group = format!("state.{}", section.group);
-        let _ = writeln!(out, "\n**{}:**", literal(section.heading));
+        let group = "group";
+        let _ = writeln!(out, "\n{{% set group = state.{} %}}", section.group);
+        let _ = writeln!(out, "**{}:**", literal(section.heading));
         for field in section.fields {
             let value = format!("{group}.{}", field.key);
             let shown = match (field.kind, field.is_optional) {
@@ -53,14 +54,14 @@ fn user_part(policy: Policy) -> String {
         let known = string_list(section.fields.iter().map(|f| f.key));
         let _ = writeln!(
             out,
-            "{{% for key, value in {group} | items if key not in {known} %}}"
+            "{{% for key, value in {group} | without({known}) | items %}}"
         );
         out.push_str("- {{ key }}: {{ value | shown }}\n{% endfor %}\n");
     }
     let groups = string_list(sections.iter().map(|s| s.group));
     let _ = writeln!(
         out,
-        "{{% for key, value in state | items if key not in {groups} %}}"
+        "{{% for key, value in state | without({groups}) | items %}}"
     );
     out.push_str(concat!(
         "\n**{{ key }}:**\n",
@@ -99,7 +100,7 @@ pub fn built_in_template(policy: Policy, answer: Answer, what: &str) -> String {
          # Use it with: rlx export INPUT -o DIR {what} --template THIS_FILE\n\
          # Jinja2 syntax (minijinja), trim_blocks and lstrip_blocks on, undefined is an error.\n\
          # Names: state, action, reward, metadata, next_state, policy, split.\n\
-         # Filters besides minijinja's: fixed(n), tojson, pretty_json, shown, reward_band.\n\
+         # Filters besides minijinja's: fixed(n), tojson, pretty_json, shown, reward_band, without(keys).\n\
          # A part is the lines after its === name === line, up to the next one.\n\
          === system ===\n{}\n=== user ===\n{}\n=== assistant ===\n{}\n",
         literal(prompt::system_prompt(policy)),
@@ -127,7 +128,9 @@ pub fn answer_of(
         ("trl", objective, _) => Ok((Answer::Action, flags(&format!(" --objective {objective}")))),
         ("template", objective, _) => Ok((
             Answer::for_objective(objective),
-            flags(&format!(" --objective {objective} --line-template LINE_FILE")),
+            flags(&format!(
+                " --objective {objective} --line-template LINE_FILE"
+            )),
         )),
         ("openai" | "anthropic", objective, _) => Err(UsageError(format!(
             "--format {format} does not write --objective {objective}"

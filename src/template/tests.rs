@@ -162,7 +162,7 @@ fn a_missing_field_names_the_template_line() {
     .unwrap();
     let line = first_line(Policy::Extraction).replace("\"metadata\"", "\"meta\"");
     let e = templated(&template, Policy::Extraction, &line).unwrap_err();
-    assert!(e.starts_with("mine.j2:5:"), "{e}");
+    assert!(e.starts_with("template mine.j2:5:"), "{e}");
     assert!(e.contains("metadata.sessionId"), "{e}");
 }
 

@@ -9,7 +9,9 @@
 #   FORMATS="jsonl trl-dpo=--format,trl,--objective,dpo" bash tests/bench/run.sh
 #
 # A FORMATS entry is a format name (run as --format NAME), or LABEL=FLAGS with the flags
-# joined by commas.
+# joined by commas. In FLAGS, @prompts is the file `rlx template show --policy POLICY`
+# prints (the built-in openai texts as a template) and @line a line template of the
+# alpaca shape (tests/bench/line.jinja).
 #
 # Needs GNU time (/usr/bin/time, Debian package `time`); installs it if missing and root.
 set -euo pipefail
@@ -19,7 +21,7 @@ SIZES=${SIZES:-"100000 1000000"}
 RUNS=${RUNS:-5}
 POLICY=${POLICY:-extraction}
 WORK=${BENCH_DIR:-target/bench}
-FORMATS=${FORMATS:-"jsonl huggingface parquet csv anthropic openai all trl-sft=--format,trl trl-dpo=--format,trl,--objective,dpo trl-kto=--format,trl,--objective,kto jsonl-nosync=--format,jsonl,--no-sync all-nosync=--format,all,--no-sync"}
+FORMATS=${FORMATS:-"jsonl huggingface parquet csv anthropic openai all trl-sft=--format,trl trl-dpo=--format,trl,--objective,dpo trl-kto=--format,trl,--objective,kto jsonl-nosync=--format,jsonl,--no-sync all-nosync=--format,all,--no-sync openai-tmpl=--format,openai,--template,@prompts template=--format,template,--line-template,@line"}
 
 if [ ! -x /usr/bin/time ]; then
   if [ "$(id -u)" = 0 ]; then
@@ -37,6 +39,7 @@ RLX=target/release/rlx
 GEN=target/release/examples/gen
 FLOOR=target/floor/release/rlx-bench-floor
 mkdir -p "$WORK"
+"$RLX" template show --policy "$POLICY" --format openai > "$WORK/prompts.j2"
 
 # run_case CMD...: prints "median_seconds max_rss_kb"
 run_case() {
@@ -67,6 +70,8 @@ for n in $SIZES; do
     if [[ $entry == *=* ]]; then
       f=${entry%%=*}
       IFS=, read -r -a flags <<<"${entry#*=}"
+      flags=("${flags[@]/#@prompts/$WORK/prompts.j2}")
+      flags=("${flags[@]/#@line/tests/bench/line.jinja}")
     else
       f=$entry
       flags=(--format "$entry")
