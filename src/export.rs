@@ -245,6 +245,8 @@ pub(crate) fn inspect_options<'a>(
         hash_split: None,
         dedupe: false,
         trial,
+        rewards: false,
+        actions: false,
     }
 }
 

@@ -202,6 +202,14 @@ pub struct Inspection {
     pub missing_group_key: (u64, Option<Location>),
     /// Examples --dedupe dropped as repeats of an earlier one.
     pub duplicate_examples: u64,
+    /// Per entry, its reward (empty unless asked for).
+    pub rewards: Vec<f64>,
+    /// Per entry, its action's value at the policy's action key, as an index into
+    /// `action_labels` (empty unless asked for).
+    pub actions: Vec<u32>,
+    /// The action values seen, in order of first appearance: a string as its text,
+    /// anything else as its JSON.
+    pub action_labels: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -222,6 +230,10 @@ pub struct InspectOptions<'a> {
     pub dedupe: bool,
     /// Render each example with the user's templates, so one they fail on is rejected.
     pub trial: Option<&'a TrialRender>,
+    /// Keep each entry's reward (`Inspection::rewards`).
+    pub rewards: bool,
+    /// Keep each entry's action value (`Inspection::actions`).
+    pub actions: bool,
 }
 
 /// What a worker learns from one example.
@@ -240,6 +252,8 @@ struct Facts {
     group_key: Option<(u64, bool)>,
     hash_split: Option<Split>,
     state_print: u64,
+    /// The action's value at the policy's action key, when the options ask for it.
+    action_label: Option<String>,
 }
 
 struct Pending {
@@ -312,6 +326,10 @@ pub fn inspect(
         hash_splits: Vec::new(),
         state_prints: Vec::new(),
         missing_group_key: (0, None),
+        entry_rewards: Vec::new(),
+        actions: Vec::new(),
+        action_labels: Vec::new(),
+        action_ids: std::collections::HashMap::new(),
     };
     progress.start_bytes("reading", source.byte_len());
     // The scan (reading, splitting into examples) runs on a thread of its own and hands
@@ -434,6 +452,9 @@ pub fn inspect(
         mut hash_splits,
         mut state_prints,
         missing_group_key,
+        mut entry_rewards,
+        mut actions,
+        action_labels,
         ..
     } = state;
     warnings.extend(rejected.iter().map(|r| Warning::Rejected {
@@ -467,6 +488,8 @@ pub fn inspect(
             retain(&mut reward_facts, &keep);
             retain(&mut group_keys, &keep);
             retain(&mut hash_splits, &keep);
+            retain(&mut entry_rewards, &keep);
+            retain(&mut actions, &keep);
         }
     } else {
         warnings.extend(validate::find_duplicates(&mut prints, |i| {
@@ -489,6 +512,9 @@ pub fn inspect(
         state_prints,
         missing_group_key,
         duplicate_examples,
+        rewards: entry_rewards,
+        actions,
+        action_labels,
     })
 }
 
@@ -520,6 +546,10 @@ struct Fold<'a> {
     hash_splits: Vec<Split>,
     state_prints: Vec<u64>,
     missing_group_key: (u64, Option<Location>),
+    entry_rewards: Vec<f64>,
+    actions: Vec<u32>,
+    action_labels: Vec<String>,
+    action_ids: std::collections::HashMap<String, u32>,
 }
 
 impl Fold<'_> {
@@ -590,6 +620,17 @@ impl Fold<'_> {
                 self.hash_splits.push(split);
             }
             self.state_prints.push(facts.state_print);
+            if options.rewards {
+                self.entry_rewards.push(facts.reward);
+            }
+            if let Some(label) = facts.action_label {
+                let next = self.action_labels.len() as u32;
+                let id = *self.action_ids.entry(label).or_insert_with_key(|l| {
+                    self.action_labels.push(l.clone());
+                    next
+                });
+                self.actions.push(id);
+            }
             let position = self.entries.len() as u32;
             self.rewards.observe(facts.reward, &p.location);
             self.prints.push(Print {
@@ -795,6 +836,14 @@ fn check_bytes(bytes: Option<&[u8]>, location: &Location, options: &InspectOptio
         .and_then(json::string_of)
         .filter(|v| !validate::known_action_values(policy).contains(&v.as_ref()))
         .map(Cow::into_owned);
+    let action_label = options.actions.then(|| {
+        action.get(policy.action_key()).map_or_else(String::new, |v| {
+            match v.get().starts_with('"').then(|| json::string_of(v)).flatten() {
+                Some(s) => s.into_owned(),
+                None => v.get().trim().to_string(),
+            }
+        })
+    });
     let exact_reward = if options.min_reward.is_some() || options.reward_facts.is_some() {
         let reward = Reward::parse(text.reward.get())
             .ok_or_else(|| fail("reward is not a decimal number".into(), detected))?;
@@ -839,5 +888,6 @@ fn check_bytes(bytes: Option<&[u8]>, location: &Location, options: &InspectOptio
         action_value,
         exact_reward,
         reward_facts,
+        action_label,
     })
 }
