@@ -27,6 +27,7 @@ Register-ArgumentCompleter -Native -CommandName 'rlx' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Shuffle, split, validate and write a dataset in one or every format')
             [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Run every check `export` would, and write nothing')
+            [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Show a log before training on it: the reward distribution with a histogram, the actions and how each paid off, group sizes, token counts; per split for a pre-split input. Reads like validate, writes nothing')
             [CompletionResult]::new('clean', 'clean', [CompletionResultType]::ParameterValue, 'Remove what killed exports left beside an output directory (stale staging directories), put back an old export a killed --force left aside, and never touch the files of an export still running')
             [CompletionResult]::new('merge', 'merge', [CompletionResultType]::ParameterValue, 'Combine parquet exports (parts of one log, each exported on its own, typically with --split-by hash and one seed) into one dataset: one data/ numbered across the parts and one card. The parts'' schemas must agree')
             [CompletionResult]::new('template', 'template', [CompletionResultType]::ParameterValue, 'Work with prompt templates: `rlx template show` prints the built-in texts as a template file to start your own from')
@@ -63,6 +64,7 @@ Register-ArgumentCompleter -Native -CommandName 'rlx' -ScriptBlock {
             [CompletionResult]::new('--threads', '--threads', [CompletionResultType]::ParameterName, 'Worker threads for parsing and rendering [default: all cores]. The output is byte-identical whatever the number')
             [CompletionResult]::new('--no-shuffle', '--no-shuffle', [CompletionResultType]::ParameterName, 'Keep the input order instead of shuffling')
             [CompletionResult]::new('--dedupe', '--dedupe', [CompletionResultType]::ParameterName, 'Keep the first of examples with identical state, action and reward and drop the rest, counted as duplicateExamples')
+            [CompletionResult]::new('--plots', '--plots', [CompletionResultType]::ParameterName, 'Draw SVG charts into DIR/plots/ (the reward histogram of each split, the mean reward per action, the action counts per split) and show them in the dataset cards')
             [CompletionResult]::new('--no-metadata', '--no-metadata', [CompletionResultType]::ParameterName, 'Leave each example''s `metadata` out of every format')
             [CompletionResult]::new('--compress', '--compress', [CompletionResultType]::ParameterName, 'Gzip every data file (train.jsonl.gz, ...); README and guide files stay plain')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace a non-empty output directory. The old one survives any failure, and the swap is one atomic step (renameat2 RENAME_EXCHANGE on Linux)')
@@ -86,6 +88,24 @@ Register-ArgumentCompleter -Native -CommandName 'rlx' -ScriptBlock {
             [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'Model whose tokenizer and token limit the openai checks apply')
             [CompletionResult]::new('--template', '--template', [CompletionResultType]::ParameterName, 'Prompt template whose texts the openai token counts and the prompt checks use (as `export --template`)')
             [CompletionResult]::new('--check-file', '--check-file', [CompletionResultType]::ParameterName, 'Check an already written platform file instead of an rlx input: an OpenAI chat fine-tuning JSONL or a Bedrock Claude JSONL')
+            [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'Policy of the examples; detected from the state''s shape when absent (contextFeatures+memoryState+contentFeatures → extraction, queryFeatures → retrieval, groupFeatures → consolidation)')
+            [CompletionResult]::new('--threads', '--threads', [CompletionResultType]::ParameterName, 'Worker threads for parsing and rendering [default: all cores]. The output is byte-identical whatever the number')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the result as one JSON object on stdout instead of the human summary')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors (no progress bar, no summary)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors (no progress bar, no summary)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'rlx;stats' {
+            [CompletionResult]::new('--group-by', '--group-by', [CompletionResultType]::ParameterName, 'Also report the sizes of the groups that share the value at this dotted path (e.g. metadata.sessionId), as `export --group-by` would keep them together')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Also run this format''s checks; openai adds the token distribution of its lines')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Also run this format''s checks; openai adds the token distribution of its lines')
+            [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'Model whose tokenizer and token limit --format openai applies')
+            [CompletionResult]::new('--template', '--template', [CompletionResultType]::ParameterName, 'Prompt template whose texts the openai token counts use (as `export --template`)')
+            [CompletionResult]::new('--bins', '--bins', [CompletionResultType]::ParameterName, 'Bins of the reward histogram')
             [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'Policy of the examples; detected from the state''s shape when absent (contextFeatures+memoryState+contentFeatures → extraction, queryFeatures → retrieval, groupFeatures → consolidation)')
             [CompletionResult]::new('--threads', '--threads', [CompletionResultType]::ParameterName, 'Worker threads for parsing and rendering [default: all cores]. The output is byte-identical whatever the number')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the result as one JSON object on stdout instead of the human summary')
@@ -163,6 +183,7 @@ Register-ArgumentCompleter -Native -CommandName 'rlx' -ScriptBlock {
         'rlx;help' {
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Shuffle, split, validate and write a dataset in one or every format')
             [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Run every check `export` would, and write nothing')
+            [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Show a log before training on it: the reward distribution with a histogram, the actions and how each paid off, group sizes, token counts; per split for a pre-split input. Reads like validate, writes nothing')
             [CompletionResult]::new('clean', 'clean', [CompletionResultType]::ParameterValue, 'Remove what killed exports left beside an output directory (stale staging directories), put back an old export a killed --force left aside, and never touch the files of an export still running')
             [CompletionResult]::new('merge', 'merge', [CompletionResultType]::ParameterValue, 'Combine parquet exports (parts of one log, each exported on its own, typically with --split-by hash and one seed) into one dataset: one data/ numbered across the parts and one card. The parts'' schemas must agree')
             [CompletionResult]::new('template', 'template', [CompletionResultType]::ParameterValue, 'Work with prompt templates: `rlx template show` prints the built-in texts as a template file to start your own from')
@@ -174,6 +195,9 @@ Register-ArgumentCompleter -Native -CommandName 'rlx' -ScriptBlock {
             break
         }
         'rlx;help;validate' {
+            break
+        }
+        'rlx;help;stats' {
             break
         }
         'rlx;help;clean' {

@@ -31,6 +31,9 @@ _rlx() {
             rlx,merge)
                 cmd="rlx__subcmd__merge"
                 ;;
+            rlx,stats)
+                cmd="rlx__subcmd__stats"
+                ;;
             rlx,template)
                 cmd="rlx__subcmd__template"
                 ;;
@@ -51,6 +54,9 @@ _rlx() {
                 ;;
             rlx__subcmd__help,merge)
                 cmd="rlx__subcmd__help__subcmd__merge"
+                ;;
+            rlx__subcmd__help,stats)
+                cmd="rlx__subcmd__help__subcmd__stats"
                 ;;
             rlx__subcmd__help,template)
                 cmd="rlx__subcmd__help__subcmd__template"
@@ -80,7 +86,7 @@ _rlx() {
 
     case "${cmd}" in
         rlx)
-            opts="-h -V --help --version export validate clean merge template completions help"
+            opts="-h -V --help --version export validate stats clean merge template completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -122,7 +128,7 @@ _rlx() {
             return 0
             ;;
         rlx__subcmd__export)
-            opts="-o -f -q -h -V --output --format --seed --no-shuffle --split-ratio --validation-ratio --group-by --split-by --dedupe --max-examples --no-metadata --compress --force --no-sync --skip-invalid --model --anthropic-style --no-formula-escape --objective --min-reward --template --line-template --trl-style --shard-size --compression --no-cdc --kto-threshold --pair-by --pairs --max-pairs-per-group --min-margin --no-margin --policy --json --quiet --threads --help --version"
+            opts="-o -f -q -h -V --output --format --seed --no-shuffle --split-ratio --validation-ratio --group-by --split-by --dedupe --plots --max-examples --no-metadata --compress --force --no-sync --skip-invalid --model --anthropic-style --no-formula-escape --objective --min-reward --template --line-template --trl-style --shard-size --compression --no-cdc --kto-threshold --pair-by --pairs --max-pairs-per-group --min-margin --no-margin --policy --json --quiet --threads --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -240,7 +246,7 @@ _rlx() {
             return 0
             ;;
         rlx__subcmd__help)
-            opts="export validate clean merge template completions help"
+            opts="export validate stats clean merge template completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -323,6 +329,20 @@ _rlx() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        rlx__subcmd__help__subcmd__stats)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         rlx__subcmd__help__subcmd__template)
             opts="show"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -377,6 +397,52 @@ _rlx() {
                     return 0
                     ;;
                 -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rlx__subcmd__stats)
+            opts="-f -q -h -V --group-by --format --model --template --bins --policy --json --quiet --threads --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --group-by)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "huggingface openai anthropic csv jsonl parquet trl template all" -- "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -W "huggingface openai anthropic csv jsonl parquet trl template all" -- "${cur}"))
+                    return 0
+                    ;;
+                --model)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --template)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --bins)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --policy)
+                    COMPREPLY=($(compgen -W "extraction retrieval consolidation" -- "${cur}"))
+                    return 0
+                    ;;
+                --threads)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

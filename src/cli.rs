@@ -40,6 +40,10 @@ pub enum Command {
     Export(Box<ExportArgs>),
     /// Run every check `export` would, and write nothing.
     Validate(ValidateArgs),
+    /// Show a log before training on it: the reward distribution with a histogram, the
+    /// actions and how each paid off, group sizes, token counts; per split for a
+    /// pre-split input. Reads like validate, writes nothing.
+    Stats(StatsArgs),
     /// Remove what killed exports left beside an output directory (stale staging
     /// directories), put back an old export a killed --force left aside, and never touch
     /// the files of an export still running.
@@ -143,6 +147,12 @@ pub struct ExportArgs {
     /// rest, counted as duplicateExamples.
     #[arg(long)]
     pub dedupe: bool,
+
+    /// Draw SVG charts into DIR/plots/ (the reward histogram of each split, the mean
+    /// reward per action, the action counts per split) and show them in the dataset
+    /// cards.
+    #[arg(long)]
+    pub plots: bool,
 
     /// Keep at most N examples, shared among the splits in proportion to their sizes.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
@@ -292,6 +302,37 @@ pub struct ValidateArgs {
     /// fine-tuning JSONL or a Bedrock Claude JSONL.
     #[arg(long, value_enum, value_name = "PLATFORM")]
     pub check_file: Option<CheckFile>,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct StatsArgs {
+    /// Input datasets, as for export; `-` reads stdin.
+    #[arg(required = true, num_args = 1.., value_name = "INPUT")]
+    pub input: Vec<String>,
+
+    /// Also report the sizes of the groups that share the value at this dotted path
+    /// (e.g. metadata.sessionId), as `export --group-by` would keep them together.
+    #[arg(long, value_name = "PATH")]
+    pub group_by: Option<KeyPath>,
+
+    /// Also run this format's checks; openai adds the token distribution of its lines.
+    #[arg(long, short, value_parser = format::format_value_parser(), ignore_case = true, value_name = "FORMAT")]
+    pub format: Option<FormatChoice>,
+
+    /// Model whose tokenizer and token limit --format openai applies.
+    #[arg(long, default_value = DEFAULT_MODEL)]
+    pub model: String,
+
+    /// Prompt template whose texts the openai token counts use (as `export --template`).
+    #[arg(long, value_name = "FILE")]
+    pub template: Option<PathBuf>,
+
+    /// Bins of the reward histogram.
+    #[arg(long, value_name = "N", default_value_t = crate::stats::DEFAULT_BINS as u16, value_parser = clap::value_parser!(u16).range(1..=200))]
+    pub bins: u16,
 
     #[command(flatten)]
     pub common: CommonArgs,

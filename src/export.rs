@@ -28,6 +28,7 @@ use crate::scan::{self, InspectOptions, Inspection};
 use crate::schema;
 use crate::select::{self, SelectOptions, Selection, SplitKeys};
 use crate::split::{self, HashSplit, Ratio, SplitBy};
+use crate::stats;
 use crate::stream::SpanStream;
 use crate::summary::{
     ExportResult, FormatStats, GroupStats, KtoStats, Leakage, PairStats, Timestamp,
@@ -69,6 +70,8 @@ pub struct ExportPlan {
     pub group_by: Option<KeyPath>,
     pub split_by: SplitBy,
     pub dedupe: bool,
+    /// Draw the charts into plots/ (--plots).
+    pub plots: bool,
     pub templates: Templates,
 }
 
@@ -135,6 +138,7 @@ impl ExportPlan {
             group_by: args.group_by.clone(),
             split_by: args.split_by,
             dedupe: args.dedupe,
+            plots: args.plots,
             templates,
         })
     }
@@ -314,6 +318,8 @@ fn export(plan: &ExportPlan, result: &mut ExportResult, progress: &Progress) -> 
             group_by: plan.group_by.as_ref(),
             hash_split: hash_split.as_ref(),
             dedupe: plan.dedupe,
+            rewards: true,
+            actions: plan.plots,
             ..inspect_options(
                 plan.policy,
                 &specs,
@@ -368,6 +374,7 @@ fn export(plan: &ExportPlan, result: &mut ExportResult, progress: &Progress) -> 
         },
     );
     record_split(plan, &selection, &inspection, result);
+    result.stats.rewards = stats::split_rewards(&selection, &inspection.rewards);
     let sizes = selection.sizes();
     result.stats.kept_input_split = selection.kept_input_split;
     result.stats.train_examples = sizes.train;
@@ -455,6 +462,9 @@ fn export(plan: &ExportPlan, result: &mut ExportResult, progress: &Progress) -> 
     result.stats.skipped_examples =
         result.stats.rejected_examples + result.stats.over_limit_examples;
     result.formats = per_format.iter().map(|(_, _, s)| s.clone()).collect();
+    if plan.plots {
+        result.plots = stats::write_plots(&root, &selection, &inspection, policy)?;
+    }
     for (writer, dir, stats) in &mut per_format {
         let mut view = result.clone();
         view.stats.train_examples = stats.train_examples;

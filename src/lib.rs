@@ -2,7 +2,7 @@
 //!
 //! `run` dispatches each command to its room: `export` (the plan, then input → scan →
 //! select → formats → summary), `validate_cmd` (every check export would, writing
-//! nothing), `clean` (leftovers of killed exports), `merge` (parquet exports into one), `template` (`template show`, the built-in texts
+//! nothing), `stats_cmd` (the log's distributions), `clean` (leftovers of killed exports), `merge` (parquet exports into one), `template` (`template show`, the built-in texts
 //! as a template file) and `completions`; `outcome` turns a run into its exit status. Tests drive
 //! the crate through `run`, not through `main`.
 
@@ -33,6 +33,8 @@ pub mod scan;
 pub mod schema;
 pub mod select;
 pub mod split;
+pub mod stats;
+pub mod stats_cmd;
 pub mod stream;
 pub mod summary;
 pub mod template;
@@ -52,6 +54,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Export(args) => Ok(export::run(&args)),
         Command::Validate(args) => Ok(validate_cmd::run(&args)),
+        Command::Stats(args) => Ok(stats_cmd::run(&args)),
         Command::Clean(args) => Ok(clean::run(&args)),
         Command::Merge(args) => Ok(merge::run(&args)),
         Command::Template(args) => match &args.command {

@@ -210,6 +210,8 @@ pub struct Inspection {
     /// The action values seen, in order of first appearance: a string as its text,
     /// anything else as its JSON.
     pub action_labels: Vec<String>,
+    /// With `actions` and `--group-by`: per entry, whether it lacked the path.
+    pub group_missing: Vec<bool>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -330,6 +332,7 @@ pub fn inspect(
         actions: Vec::new(),
         action_labels: Vec::new(),
         action_ids: std::collections::HashMap::new(),
+        group_missing: Vec::new(),
     };
     progress.start_bytes("reading", source.byte_len());
     // The scan (reading, splitting into examples) runs on a thread of its own and hands
@@ -455,6 +458,7 @@ pub fn inspect(
         mut entry_rewards,
         mut actions,
         action_labels,
+        mut group_missing,
         ..
     } = state;
     warnings.extend(rejected.iter().map(|r| Warning::Rejected {
@@ -490,6 +494,7 @@ pub fn inspect(
             retain(&mut hash_splits, &keep);
             retain(&mut entry_rewards, &keep);
             retain(&mut actions, &keep);
+            retain(&mut group_missing, &keep);
         }
     } else {
         warnings.extend(validate::find_duplicates(&mut prints, |i| {
@@ -515,6 +520,7 @@ pub fn inspect(
         rewards: entry_rewards,
         actions,
         action_labels,
+        group_missing,
     })
 }
 
@@ -550,6 +556,7 @@ struct Fold<'a> {
     actions: Vec<u32>,
     action_labels: Vec<String>,
     action_ids: std::collections::HashMap<String, u32>,
+    group_missing: Vec<bool>,
 }
 
 impl Fold<'_> {
@@ -610,6 +617,9 @@ impl Fold<'_> {
             }
             if let Some((key, found)) = facts.group_key {
                 self.group_keys.push(key);
+                if options.actions {
+                    self.group_missing.push(!found);
+                }
                 if !found {
                     let missing = &mut self.missing_group_key;
                     missing.0 += 1;
@@ -837,12 +847,19 @@ fn check_bytes(bytes: Option<&[u8]>, location: &Location, options: &InspectOptio
         .filter(|v| !validate::known_action_values(policy).contains(&v.as_ref()))
         .map(Cow::into_owned);
     let action_label = options.actions.then(|| {
-        action.get(policy.action_key()).map_or_else(String::new, |v| {
-            match v.get().starts_with('"').then(|| json::string_of(v)).flatten() {
-                Some(s) => s.into_owned(),
-                None => v.get().trim().to_string(),
-            }
-        })
+        action
+            .get(policy.action_key())
+            .map_or_else(String::new, |v| {
+                match v
+                    .get()
+                    .starts_with('"')
+                    .then(|| json::string_of(v))
+                    .flatten()
+                {
+                    Some(s) => s.into_owned(),
+                    None => v.get().trim().to_string(),
+                }
+            })
     });
     let exact_reward = if options.min_reward.is_some() || options.reward_facts.is_some() {
         let reward = Reward::parse(text.reward.get())

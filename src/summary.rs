@@ -32,6 +32,9 @@ pub struct ExportResult {
     /// What each format wrote (one entry, or five with `--format all`).
     pub formats: Vec<FormatStats>,
     pub warnings: Vec<String>,
+    /// The charts --plots drew, for the cards to show.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub plots: Vec<crate::stats::Plot>,
     /// Stale staging directories of killed exports removed before this one started.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reclaimed: Option<crate::output::Reclaimed>,
@@ -109,6 +112,9 @@ pub struct Stats {
     pub expected_split: Option<[u64; 3]>,
     /// Examples --dedupe dropped as repeats of an earlier one.
     pub duplicate_examples: u64,
+    /// The reward distribution of each written split's examples.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rewards: Vec<crate::stats::SplitReward>,
     /// What of training is seen again in eval and validation.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub leakage: Option<Leakage>,
@@ -280,6 +286,10 @@ impl ExportResult {
                 "  splits:   train {}, validation {}, eval {} {unit}s ({how})",
                 s.train_examples, s.validation_examples, s.eval_examples
             )?;
+            let glyphs = crate::stats::draw::Glyphs::for_stream(&io::stderr());
+            for r in &s.rewards {
+                writeln!(out, "{}", crate::stats::draw::reward_line(r, glyphs))?;
+            }
             if let Some(g) = &s.groups {
                 writeln!(
                     out,

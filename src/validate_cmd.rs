@@ -46,13 +46,35 @@ pub fn run(args: &ValidateArgs) -> Outcome {
     finish(result, outcome, &args.common, true)
 }
 
-/// Every check export would run, writing nothing.
-fn validate_input(
-    args: &ValidateArgs,
+/// What validate and stats read: the input scanned with validate's checks.
+pub(crate) struct Scanned {
+    pub source: Inputs,
+    pub inspection: scan::Inspection,
+    pub specs: Vec<&'static FormatSpec>,
+    pub model: tokens::Model,
+    pub templates: Templates,
+}
+
+/// What to scan, and how: the flags validate and stats share.
+pub(crate) struct ScanRequest<'a> {
+    pub input: &'a [String],
+    pub format: Option<format::FormatChoice>,
+    pub model: &'a str,
+    pub template: Option<&'a std::path::Path>,
+    pub common: &'a crate::cli::CommonArgs,
+    /// Keep each example's reward and action value, and its group key by this path
+    /// (for stats).
+    pub distributions: Option<Option<&'a crate::group::KeyPath>>,
+}
+
+/// Resolve the flags (usage errors first), open the inputs and scan them with every
+/// check export would run, invalid examples counted rather than fatal.
+pub(crate) fn scan_like_validate(
+    request: &ScanRequest<'_>,
     result: &mut ExportResult,
     progress: &Progress,
-) -> anyhow::Result<()> {
-    let choice = args.format;
+) -> anyhow::Result<Scanned> {
+    let choice = request.format;
     let specs: Vec<&FormatSpec> = choice.map(|c| c.formats()).unwrap_or_default();
     result.format = choice.map(|c| c.name().to_string()).unwrap_or_default();
     result.format_reason = if choice.is_some() {
@@ -60,23 +82,23 @@ fn validate_input(
     } else {
         "no --format: format-specific checks skipped".into()
     };
-    let model = tokens::find_model(&args.model).map_err(UsageError)?;
+    let model = tokens::find_model(request.model).map_err(UsageError)?;
     let templates = Templates {
-        prompt: match &args.template {
+        prompt: match request.template {
             Some(path) => Some(Arc::new(PromptTemplate::load(path)?)),
             None => None,
         },
         line: None,
     };
     let renders_prompts = specs.iter().any(|s| s.needs_prompts);
-    if let (Some(path), false) = (&args.template, renders_prompts) {
+    if let (Some(path), false) = (request.template, renders_prompts) {
         return Err(UsageError(format!(
-            "--template {}: validate checks prompts only with --format openai, anthropic or trl",
+            "--template {}: prompts are checked only with --format openai, anthropic or trl",
             path.display()
         ))
         .into());
     }
-    let source = Inputs::open(&args.input, &std::env::temp_dir())?;
+    let source = Inputs::open(request.input, &std::env::temp_dir())?;
     record_inputs(&source, result);
     let trial = templates.trial(
         renders_prompts,
@@ -84,55 +106,112 @@ fn validate_input(
         Split::ALL.to_vec(),
         crate::objective::Objective::Sft,
     );
+    let threads = request.common.thread_count();
     let inspection = scan::inspect(
         &source,
-        inspect_options(
-            args.common.policy,
-            &specs,
-            true,
-            args.common.thread_count(),
-            &templates,
-            trial.as_ref(),
-        ),
+        scan::InspectOptions {
+            rewards: request.distributions.is_some(),
+            actions: request.distributions.is_some(),
+            group_by: request.distributions.flatten(),
+            ..inspect_options(
+                request.common.policy,
+                &specs,
+                true,
+                threads,
+                &templates,
+                trial.as_ref(),
+            )
+        },
         progress,
     )?;
     record_inspection(result, &inspection);
-    let valid = inspection.entries.len() as u64;
-    result.stats.total_examples = valid;
-    let checks: Vec<&format::ExampleCheck> =
-        specs.iter().filter_map(|s| s.validate.as_ref()).collect();
-    if let (false, Some(policy)) = (checks.is_empty(), inspection.policy) {
-        let all: Vec<u32> = (0..inspection.entries.len() as u32).collect();
+    result.stats.total_examples = inspection.entries.len() as u64;
+    Ok(Scanned {
+        source,
+        inspection,
+        specs,
+        model,
+        templates,
+    })
+}
+
+impl Scanned {
+    /// Run each format's own example check (but those `skip` names), counting the
+    /// examples it would leave out.
+    pub(crate) fn run_checks(
+        &self,
+        skip: &[&str],
+        threads: usize,
+        result: &mut ExportResult,
+        progress: &Progress,
+    ) -> anyhow::Result<()> {
+        let Some(policy) = self.inspection.policy else {
+            return Ok(());
+        };
+        let all: Vec<u32> = (0..self.inspection.entries.len() as u32).collect();
+        let checks = self
+            .specs
+            .iter()
+            .filter(|s| !skip.contains(&s.name))
+            .filter_map(|s| s.validate.as_ref());
         for check in checks {
             // The bar counts examples now, not the bytes of the scan.
-            progress.start_examples(check.label, valid);
+            progress.start_examples(check.label, all.len() as u64);
             let stream = SpanStream::new(
-                &source,
-                &inspection.entries,
+                &self.source,
+                &self.inspection.entries,
                 &all,
                 progress,
-                args.common.thread_count(),
+                threads,
             );
-            let over = (check.run)(
-                &stream,
-                &format::CheckConfig {
-                    policy,
-                    model,
-                    threads: args.common.thread_count(),
-                    template: templates.prompt.clone(),
-                },
-            )?;
+            let over = (check.run)(&stream, &self.check_config(policy, threads))?;
             result.stats.over_limit_examples += over.len() as u64;
             result.stats.total_examples -= over.len() as u64;
             for w in over {
                 result.add_warning(w);
             }
         }
+        Ok(())
     }
+
+    pub(crate) fn check_config(
+        &self,
+        policy: crate::example::Policy,
+        threads: usize,
+    ) -> format::CheckConfig {
+        format::CheckConfig {
+            policy,
+            model: self.model,
+            threads,
+            template: self.templates.prompt.clone(),
+        }
+    }
+}
+
+/// Every check export would run, writing nothing.
+fn validate_input(
+    args: &ValidateArgs,
+    result: &mut ExportResult,
+    progress: &Progress,
+) -> anyhow::Result<()> {
+    let scanned = scan_like_validate(
+        &ScanRequest {
+            input: &args.input,
+            format: args.format,
+            model: &args.model,
+            template: args.template.as_deref(),
+            common: &args.common,
+            distributions: None,
+        },
+        result,
+        progress,
+    )?;
+    scanned.run_checks(&[], args.common.thread_count(), result, progress)?;
+    let (source, inspection) = (&scanned.source, &scanned.inspection);
     result.stats.skipped_examples =
         result.stats.rejected_examples + result.stats.over_limit_examples;
     if inspection.entries.is_empty() {
-        anyhow::bail!(no_valid_examples(&source, &inspection));
+        anyhow::bail!(no_valid_examples(source, inspection));
     }
     let problems = result.stats.skipped_examples;
     if problems > 0 {

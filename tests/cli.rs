@@ -43,7 +43,7 @@ fn option_blocks(args: &[&str]) -> (String, BTreeMap<String, String>) {
 #[test]
 fn top_level_help_lists_every_command() {
     let (text, blocks) = option_blocks(&[]);
-    for command in ["export", "validate", "completions"] {
+    for command in ["export", "validate", "stats", "template", "completions"] {
         assert!(
             text.lines().any(|l| l.trim_start().starts_with(command)),
             "rlx --help does not list {command}:\n{text}"
@@ -59,7 +59,7 @@ fn top_level_help_lists_every_command() {
 fn export_help_names_every_flag_and_its_default() {
     let (text, blocks) = option_blocks(&["export"]);
     // (flag, what its help must say: defaults and possible values)
-    let flags: [(&str, &[&str]); 36] = [
+    let flags: [(&str, &[&str]); 37] = [
         ("--output", &["-o, --output <OUTPUT>"]),
         (
             "--format",
@@ -94,6 +94,7 @@ fn export_help_names_every_flag_and_its_default() {
         ("--group-by", &["metadata.sessionId"]),
         ("--split-by", &["[default: ratio]", "SHA-256"]),
         ("--dedupe", &["duplicateExamples"]),
+        ("--plots", &["DIR/plots/", "dataset"]),
         (
             "--anthropic-style",
             &["legacy", "bedrock", "[default: legacy]"],
@@ -137,30 +138,55 @@ fn export_help_names_every_flag_and_its_default() {
     }
 }
 
-#[test]
-fn validate_help_names_every_flag_and_its_default() {
-    let (text, blocks) = option_blocks(&["validate"]);
-    let flags: [(&str, &[&str]); 8] = [
-        ("--format", &["-f, --format <FORMAT>"]),
-        ("--model", &["[default: gpt-4o-mini-2024-07-18]"]),
-        ("--template", &["export --template"]),
-        ("--check-file", &["openai", "bedrock"]),
-        ("--policy", &["extraction", "retrieval", "consolidation"]),
-        ("--json", &[]),
-        ("--quiet", &["-q, --quiet"]),
-        ("--threads", &["[default: all cores]"]),
-    ];
+/// Every flag of `flags` is in the help of `rlx COMMAND` with each of its parts.
+fn expect_flags(command: &str, flags: &[(&str, &[&str])]) {
+    let (text, blocks) = option_blocks(&[command]);
     for (flag, parts) in flags {
         let block = blocks
-            .get(flag)
-            .unwrap_or_else(|| panic!("rlx validate --help does not document {flag}:\n{text}"));
-        for part in parts {
+            .get(*flag)
+            .unwrap_or_else(|| panic!("rlx {command} --help does not document {flag}:\n{text}"));
+        for part in *parts {
             assert!(
                 block.contains(part),
                 "{flag}: expected {part:?} in {block:?}"
             );
         }
     }
+}
+
+#[test]
+fn validate_help_names_every_flag_and_its_default() {
+    expect_flags(
+        "validate",
+        &[
+            ("--format", &["-f, --format <FORMAT>"]),
+            ("--model", &["[default: gpt-4o-mini-2024-07-18]"]),
+            ("--template", &["export --template"]),
+            ("--check-file", &["openai", "bedrock"]),
+            ("--policy", &["extraction", "retrieval", "consolidation"]),
+            ("--json", &[]),
+            ("--quiet", &["-q, --quiet"]),
+            ("--threads", &["[default: all cores]"]),
+        ],
+    );
+}
+
+#[test]
+fn stats_help_names_every_flag_and_its_default() {
+    expect_flags(
+        "stats",
+        &[
+            ("--group-by", &["metadata.sessionId"]),
+            ("--format", &["-f, --format <FORMAT>", "token distribution"]),
+            ("--model", &["[default: gpt-4o-mini-2024-07-18]"]),
+            ("--template", &["export --template"]),
+            ("--bins", &["[default: 20]"]),
+            ("--policy", &["extraction", "retrieval", "consolidation"]),
+            ("--json", &[]),
+            ("--quiet", &["-q, --quiet"]),
+            ("--threads", &["[default: all cores]"]),
+        ],
+    );
 }
 
 #[test]

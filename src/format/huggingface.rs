@@ -535,7 +535,10 @@ impl FormatWriter for HuggingFace {
             "encoded_as_json": self.declared.encoded.iter().map(|(p, _)| p.join(".")).collect::<Vec<_>>(),
         });
         out.write_doc("dataset_info.json", &pretty(&info)?)?;
-        out.write_doc("README.md", &self.card(result, out, &splits))?;
+        out.write_doc(
+            "README.md",
+            &(self.card(result, out, &splits) + &crate::stats::plots::card_section(result, out)),
+        )?;
         Ok(warnings)
     }
 }

@@ -75,7 +75,10 @@ impl FormatWriter for Jsonl {
         result: &ExportResult,
         out: &OutputDir,
     ) -> anyhow::Result<Vec<Warning>> {
-        out.write_doc("README.md", &readme(&self.config, result, out))?;
+        out.write_doc(
+            "README.md",
+            &(readme(&self.config, result, out) + &crate::stats::plots::card_section(result, out)),
+        )?;
         Ok(Vec::new())
     }
 }

@@ -169,7 +169,7 @@ fn render_item(
     render_chat(policy, &ex, &state, counter).map_err(|e| anyhow::anyhow!("{location}: {e}"))
 }
 
-fn over_limit_warning(location: &Location, tokens: u64, model: Model) -> Warning {
+pub fn over_limit_warning(location: &Location, tokens: u64, model: Model) -> Warning {
     Warning::DroppedByFormat {
         format: "openai",
         location: location.to_string(),
@@ -191,10 +191,26 @@ pub fn over_limit(
     examples: &dyn ExampleStream,
     config: &CheckConfig,
 ) -> anyhow::Result<Vec<Warning>> {
+    let model = config.model;
+    let mut out = Vec::new();
+    each_token_count(examples, config, |item, tokens| {
+        if tokens > model.limit {
+            out.push(over_limit_warning(&item.location, tokens, model));
+        }
+    })?;
+    Ok(out)
+}
+
+/// Every example's token count as its line would be written (train, sft), in the
+/// stream's order.
+pub fn each_token_count(
+    examples: &dyn ExampleStream,
+    config: &CheckConfig,
+    mut each: impl FnMut(&crate::stream::Item, u64),
+) -> anyhow::Result<()> {
     let (policy, model) = (config.policy, config.model);
     let template = config.template.as_deref();
     let mut states = counters(model, policy, config.threads);
-    let mut out = Vec::new();
     super::render_then_write_with(
         examples,
         &mut states,
@@ -203,13 +219,10 @@ pub fn over_limit(
                 .map(|(_, tokens)| tokens)
         },
         |item, _, tokens| {
-            if tokens > model.limit {
-                out.push(over_limit_warning(&item.location, tokens, model));
-            }
+            each(item, tokens);
             Ok(())
         },
-    )?;
-    Ok(out)
+    )
 }
 
 fn split_slot(split: Split) -> usize {

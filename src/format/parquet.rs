@@ -507,7 +507,10 @@ impl FormatWriter for Parquet {
             cdc: self.is_cdc,
             merged_from: Vec::new(),
         };
-        out.write_doc("README.md", &card(&facts))?;
+        out.write_doc(
+            "README.md",
+            &(card(&facts) + &crate::stats::plots::card_section(result, out)),
+        )?;
         Ok(warnings)
     }
 }

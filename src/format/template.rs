@@ -162,7 +162,10 @@ impl FormatWriter for Template {
         result: &ExportResult,
         out: &OutputDir,
     ) -> anyhow::Result<Vec<Warning>> {
-        out.write_doc("README.md", &self.card(result, out))?;
+        out.write_doc(
+            "README.md",
+            &(self.card(result, out) + &crate::stats::plots::card_section(result, out)),
+        )?;
         Ok(Vec::new())
     }
 }

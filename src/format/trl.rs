@@ -298,7 +298,10 @@ impl FormatWriter for Trl {
         result: &ExportResult,
         out: &OutputDir,
     ) -> anyhow::Result<Vec<Warning>> {
-        out.write_doc("README.md", &self.card(result, out))?;
+        out.write_doc(
+            "README.md",
+            &(self.card(result, out) + &crate::stats::plots::card_section(result, out)),
+        )?;
         Ok(Vec::new())
     }
 }
