@@ -15,5 +15,6 @@ mod objectives;
 mod parquet;
 mod regression;
 mod splits;
+mod stats;
 mod templates;
 mod validate_cmd;

@@ -15,162 +15,132 @@ pub struct Chart {
 
 /// Actions a chart shows, most frequent first.
 const MAX_ROWS: usize = 20;
-const WIDTH: f64 = 640.0;
-const SPLIT_COLORS: [&str; 3] = ["#4c72b0", "#dd8452", "#55a868"];
+const W: f64 = 640.0;
+const COLORS: [&str; 3] = ["#4c72b0", "#dd8452", "#55a868"];
+const NEGATIVE: &str = "#c44e52";
 
 fn escape(s: &str) -> String {
-    let short: String = s.chars().take(28).collect();
-    let short = if short.len() < s.len() {
-        short + "…"
-    } else {
-        short
-    };
-    short
-        .replace('&', "&amp;")
+    s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
 }
 
-fn start(height: f64, title: &str) -> String {
-    let mut s = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{height}\" viewBox=\"0 0 {WIDTH} {height}\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n"
-    );
-    text(
-        &mut s,
-        WIDTH / 2.0,
-        22.0,
-        "middle",
-        &format!(
+/// A label shortened to 28 characters, escaped.
+fn label(s: &str) -> String {
+    let short: String = s.chars().take(28).collect();
+    escape(&if short.len() < s.len() {
+        short + "…"
+    } else {
+        short
+    })
+}
+
+struct Canvas(String);
+
+impl Canvas {
+    fn new(height: f64, title: &str) -> Canvas {
+        let mut c = Canvas(format!(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{height}\" viewBox=\"0 0 {W} {height}\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n"
+        ));
+        let bold = format!(
             "<tspan font-size=\"15\" font-weight=\"bold\">{}</tspan>",
             escape(title)
-        ),
-    );
-    s
-}
+        );
+        c.text((W / 2.0, 22.0), "middle", &bold);
+        c
+    }
 
-fn text(s: &mut String, x: f64, y: f64, anchor: &str, body: &str) {
-    let _ = writeln!(
-        s,
-        "<text x=\"{x:.1}\" y=\"{y:.1}\" text-anchor=\"{anchor}\">{body}</text>"
-    );
-}
+    fn text(&mut self, (x, y): (f64, f64), anchor: &str, body: &str) {
+        let _ = writeln!(
+            self.0,
+            "<text x=\"{x:.1}\" y=\"{y:.1}\" text-anchor=\"{anchor}\">{body}</text>"
+        );
+    }
 
-fn bar(s: &mut String, x: f64, y: f64, w: f64, h: f64, fill: &str, tip: &str) {
-    let _ = writeln!(
-        s,
-        "<rect class=\"bar\" x=\"{x:.1}\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"{h:.1}\" fill=\"{fill}\"><title>{}</title></rect>",
-        escape(tip)
-    );
-}
+    /// A bar at (x, y) of (w, h), never thinner than half a pixel, with a tooltip.
+    fn bar(&mut self, (x, y): (f64, f64), (w, h): (f64, f64), fill: &str, tip: &str) {
+        let _ = writeln!(
+            self.0,
+            "<rect class=\"bar\" x=\"{x:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{h:.1}\" fill=\"{fill}\"><title>{}</title></rect>",
+            w.max(0.5),
+            escape(tip)
+        );
+    }
 
-fn line(s: &mut String, x1: f64, y1: f64, x2: f64, y2: f64) {
-    let _ = writeln!(
-        s,
-        "<line x1=\"{x1:.1}\" y1=\"{y1:.1}\" x2=\"{x2:.1}\" y2=\"{y2:.1}\" stroke=\"#333333\"/>"
-    );
+    fn line(&mut self, (x1, y1): (f64, f64), (x2, y2): (f64, f64)) {
+        let _ = writeln!(self.0, "<line x1=\"{x1:.1}\" y1=\"{y1:.1}\" x2=\"{x2:.1}\" y2=\"{y2:.1}\" stroke=\"#333333\"/>");
+    }
+
+    fn finish(mut self, file: String, title: String) -> Chart {
+        self.0.push_str("</svg>\n");
+        Chart {
+            file,
+            title,
+            svg: self.0,
+        }
+    }
 }
 
 /// One bar per bin, the edges at the ends and the middle of the axis.
 pub fn reward_histogram(split: &str, r: &RewardStats) -> Chart {
     let title = format!("Reward, {split} ({} examples)", r.spread.count);
-    let (left, right, top, bottom) = (60.0, WIDTH - 20.0, 40.0, 300.0);
-    let mut s = start(340.0, &title);
+    let (left, right, top, bottom) = (60.0, W - 20.0, 40.0, 300.0);
+    let mut c = Canvas::new(340.0, &title);
     let h = &r.histogram;
-    let most = h.counts.iter().copied().max().unwrap_or(1).max(1) as f64;
+    let most = h.counts.iter().copied().max().unwrap_or(1).max(1);
     let step = (right - left) / h.counts.len() as f64;
-    for (i, &c) in h.counts.iter().enumerate() {
-        let height = (bottom - top) * c as f64 / most;
-        let tip = format!("[{:.3}, {:.3}]: {c}", h.edges[i], h.edges[i + 1]);
-        bar(
-            &mut s,
-            left + i as f64 * step + 0.5,
-            bottom - height,
-            (step - 1.0).max(0.5),
-            height,
-            SPLIT_COLORS[0],
-            &tip,
-        );
+    for (i, &n) in h.counts.iter().enumerate() {
+        let height = (bottom - top) * n as f64 / most as f64;
+        let tip = format!("[{:.3}, {:.3}]: {n}", h.edges[i], h.edges[i + 1]);
+        let at = (left + i as f64 * step + 0.5, bottom - height);
+        c.bar(at, (step - 1.0, height), COLORS[0], &tip);
     }
-    line(&mut s, left, bottom, right, bottom);
-    line(&mut s, left, top, left, bottom);
-    let n = h.edges.len() - 1;
+    c.line((left, bottom), (right, bottom));
+    c.line((left, top), (left, bottom));
+    let n = h.counts.len();
     for (at, anchor) in [(0, "start"), (n / 2, "middle"), (n, "end")] {
-        text(
-            &mut s,
-            left + at as f64 * step,
-            bottom + 16.0,
-            anchor,
-            &format!("{:.3}", h.edges[at]),
-        );
+        let x = left + at as f64 * step;
+        c.text((x, bottom + 16.0), anchor, &format!("{:.3}", h.edges[at]));
     }
-    text(
-        &mut s,
-        left - 6.0,
-        top + 4.0,
-        "end",
-        &format!("{}", most as u64),
-    );
-    text(&mut s, left - 6.0, bottom, "end", "0");
-    text(
-        &mut s,
-        (left + right) / 2.0,
-        bottom + 34.0,
-        "middle",
-        "reward",
-    );
-    finish(s, format!("reward-{split}.svg"), title)
+    c.text((left - 6.0, top + 4.0), "end", &most.to_string());
+    c.text((left - 6.0, bottom), "end", "0");
+    c.text(((left + right) / 2.0, bottom + 34.0), "middle", "reward");
+    c.finish(format!("reward-{split}.svg"), title)
 }
 
 /// A horizontal bar per action, left of zero for a negative mean, right for a positive.
 pub fn mean_reward_per_action(key: &str, actions: &[ActionStats]) -> Chart {
     let title = format!("Mean reward per {key}");
     let rows = &actions[..actions.len().min(MAX_ROWS)];
-    let (left, right, top, row) = (200.0, WIDTH - 70.0, 44.0, 22.0);
+    let (left, right, top, row) = (200.0, W - 70.0, 44.0, 22.0);
     let bottom = top + row * rows.len() as f64;
-    let mut s = start(bottom + 30.0, &title);
+    let mut c = Canvas::new(bottom + 30.0, &title);
     let reach = rows
         .iter()
         .map(|a| a.mean_reward.abs())
-        .fold(0.0, f64::max)
-        .max(1e-9);
-    let zero = (left + right) / 2.0;
-    let half = (right - left) / 2.0;
+        .fold(1e-9, f64::max);
+    let (zero, half) = ((left + right) / 2.0, (right - left) / 2.0);
     for (i, a) in rows.iter().enumerate() {
         let y = top + i as f64 * row;
         let w = half * a.mean_reward.abs() / reach;
         let (x, fill) = if a.mean_reward < 0.0 {
-            (zero - w, "#c44e52")
+            (zero - w, NEGATIVE)
         } else {
-            (zero, SPLIT_COLORS[0])
+            (zero, COLORS[0])
         };
-        bar(
-            &mut s,
-            x,
-            y + 3.0,
-            w.max(0.5),
-            row - 6.0,
-            fill,
-            &format!("{}: {:.3} ({} examples)", a.value, a.mean_reward, a.count),
-        );
-        text(
-            &mut s,
-            left - 8.0,
-            y + row / 2.0 + 4.0,
-            "end",
-            &escape(&a.value),
-        );
-        text(
-            &mut s,
-            right + 6.0,
-            y + row / 2.0 + 4.0,
+        let tip = format!("{}: {:.3} ({} examples)", a.value, a.mean_reward, a.count);
+        c.bar((x, y + 3.0), (w, row - 6.0), fill, &tip);
+        c.text((left - 8.0, y + row / 2.0 + 4.0), "end", &label(&a.value));
+        c.text(
+            (right + 6.0, y + row / 2.0 + 4.0),
             "start",
             &format!("{:.3}", a.mean_reward),
         );
     }
-    line(&mut s, zero, top, zero, bottom);
-    text(&mut s, zero, bottom + 18.0, "middle", "0");
-    finish(s, "mean-reward-per-action.svg".into(), title)
+    c.line((zero, top), (zero, bottom));
+    c.text((zero, bottom + 18.0), "middle", "0");
+    c.finish("mean-reward-per-action.svg".into(), title)
 }
 
 /// For each action (most frequent overall first), a bar per split, with a legend.
@@ -185,60 +155,39 @@ pub fn action_counts(key: &str, splits: &[(String, Vec<ActionStats>)]) -> Chart 
     }
     order.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     order.truncate(MAX_ROWS);
-    let (left, right, top) = (200.0, WIDTH - 70.0, 60.0);
-    let bar_h = 14.0;
+    let (left, right, top, bar_h) = (200.0, W - 70.0, 60.0, 14.0);
     let row = bar_h * splits.len() as f64 + 8.0;
     let bottom = top + row * order.len() as f64;
-    let mut s = start(bottom + 20.0, &title);
+    let mut c = Canvas::new(bottom + 20.0, &title);
     for (j, (name, _)) in splits.iter().enumerate() {
         let x = left + j as f64 * 110.0;
         let _ = writeln!(
-            s,
+            c.0,
             "<rect x=\"{x:.1}\" y=\"34.0\" width=\"12\" height=\"12\" fill=\"{}\"/>",
-            SPLIT_COLORS[j % 3]
+            COLORS[j % 3]
         );
-        text(&mut s, x + 16.0, 44.0, "start", &escape(name));
+        c.text((x + 16.0, 44.0), "start", &label(name));
     }
-    let most = splits
-        .iter()
-        .flat_map(|(_, a)| a)
-        .map(|a| a.count)
-        .max()
-        .unwrap_or(1)
-        .max(1) as f64;
+    let counts = splits.iter().flat_map(|(_, a)| a).map(|a| a.count);
+    let most = counts.max().unwrap_or(1).max(1) as f64;
     for (i, (value, _)) in order.iter().enumerate() {
         let y = top + i as f64 * row;
-        text(&mut s, left - 8.0, y + row / 2.0, "end", &escape(value));
+        c.text((left - 8.0, y + row / 2.0), "end", &label(value));
         for (j, (name, actions)) in splits.iter().enumerate() {
-            let count = actions
+            let n = actions
                 .iter()
                 .find(|a| &a.value == value)
                 .map_or(0, |a| a.count);
-            let w = (right - left) * count as f64 / most;
-            let by = y + j as f64 * bar_h;
-            bar(
-                &mut s,
-                left,
-                by,
-                w.max(0.5),
-                bar_h - 2.0,
-                SPLIT_COLORS[j % 3],
-                &format!("{value}, {name}: {count}"),
+            let (w, by) = ((right - left) * n as f64 / most, y + j as f64 * bar_h);
+            c.bar(
+                (left, by),
+                (w, bar_h - 2.0),
+                COLORS[j % 3],
+                &format!("{value}, {name}: {n}"),
             );
-            text(
-                &mut s,
-                left + w + 4.0,
-                by + bar_h - 4.0,
-                "start",
-                &count.to_string(),
-            );
+            c.text((left + w + 4.0, by + bar_h - 4.0), "start", &n.to_string());
         }
     }
-    line(&mut s, left, top, left, bottom);
-    finish(s, "action-counts.svg".into(), title)
-}
-
-fn finish(mut svg: String, file: String, title: String) -> Chart {
-    svg.push_str("</svg>\n");
-    Chart { file, title, svg }
+    c.line((left, top), (left, bottom));
+    c.finish("action-counts.svg".into(), title)
 }
