@@ -308,7 +308,7 @@ fn export(plan: &ExportPlan, result: &mut ExportResult, progress: &Progress) -> 
         .filter(|_| plan.skip_invalid);
     let hash_split = (plan.split_by == SplitBy::Hash)
         .then(|| HashSplit::new(plan.seed, plan.split_ratio, plan.validation_ratio));
-    let inspection = scan::inspect(
+    let mut inspection = scan::inspect(
         &source,
         InspectOptions {
             min_reward: plan.objective.min_reward,
@@ -374,7 +374,14 @@ fn export(plan: &ExportPlan, result: &mut ExportResult, progress: &Progress) -> 
         },
     );
     record_split(plan, &selection, &inspection, result);
-    result.stats.rewards = stats::split_rewards(&selection, &inspection.rewards);
+    // The plots still need each entry's reward (the mean per action); the summary alone
+    // takes the vector over.
+    let rewards = if plan.plots {
+        inspection.rewards.clone()
+    } else {
+        std::mem::take(&mut inspection.rewards)
+    };
+    result.stats.rewards = stats::split_rewards(&selection, rewards);
     let sizes = selection.sizes();
     result.stats.kept_input_split = selection.kept_input_split;
     result.stats.train_examples = sizes.train;
@@ -463,7 +470,13 @@ fn export(plan: &ExportPlan, result: &mut ExportResult, progress: &Progress) -> 
         result.stats.rejected_examples + result.stats.over_limit_examples;
     result.formats = per_format.iter().map(|(_, _, s)| s.clone()).collect();
     if plan.plots {
-        result.plots = stats::write_plots(&root, &selection, &inspection, policy)?;
+        result.plots = stats::write_plots(
+            &root,
+            &selection,
+            &inspection,
+            &result.stats.rewards,
+            policy,
+        )?;
     }
     for (writer, dir, stats) in &mut per_format {
         let mut view = result.clone();

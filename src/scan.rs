@@ -418,6 +418,16 @@ pub fn inspect(
                     let _ = state
                         .prints
                         .try_reserve_exact(estimate.saturating_sub(state.prints.len()));
+                    if options.rewards {
+                        let _ = state
+                            .entry_rewards
+                            .try_reserve_exact(estimate.saturating_sub(state.entry_rewards.len()));
+                    }
+                    if options.actions {
+                        let _ = state
+                            .actions
+                            .try_reserve_exact(estimate.saturating_sub(state.actions.len()));
+                    }
                 }
                 batch.arena.clear();
                 // The scanner may have finished already; then the batch is simply freed.

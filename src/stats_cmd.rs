@@ -114,7 +114,7 @@ fn gather(
     report: &mut StatsReport,
     progress: &Progress,
 ) -> anyhow::Result<()> {
-    let scanned = scan_like_validate(
+    let mut scanned = scan_like_validate(
         &ScanRequest {
             input: &args.input,
             format: args.format,
@@ -133,9 +133,10 @@ fn gather(
         (true, Some(policy)) => Some(token_counts(&scanned, policy, threads, result, progress)?),
         _ => None,
     };
+    let model = scanned.model;
     let Scanned {
         source, inspection, ..
-    } = &scanned;
+    } = &mut scanned;
     report.input_files = result.stats.input_files.clone();
     report.input_shape = Some(source.shape);
     report.policy = inspection.policy;
@@ -148,39 +149,66 @@ fn gather(
     let Some(policy) = inspection.policy.filter(|_| !inspection.entries.is_empty()) else {
         anyhow::bail!(no_valid_examples(source, inspection));
     };
-    let sections: Vec<(String, Vec<u32>)> = if source.keeps_own_split() {
-        Split::ALL
-            .iter()
-            .map(|split| {
-                let at: Vec<u32> = (0..inspection.entries.len() as u32)
-                    .filter(|&i| inspection.entries[i as usize].origin == Origin::Dataset(*split))
-                    .collect();
-                (split.name().to_string(), at)
+    // Each entry's section: its split in a pre-split input, else one `all`.
+    let count = inspection.entries.len();
+    let (names, part): (Vec<String>, Vec<u8>) = if source.keeps_own_split() {
+        let present: Vec<Split> = Split::ALL
+            .into_iter()
+            .filter(|s| {
+                inspection
+                    .entries
+                    .iter()
+                    .any(|e| e.origin == Origin::Dataset(*s))
             })
-            .filter(|(_, at)| !at.is_empty())
-            .collect()
+            .collect();
+        let slot = |o: Origin| present.iter().position(|s| Origin::Dataset(*s) == o);
+        (
+            present.iter().map(|s| s.name().to_string()).collect(),
+            inspection
+                .entries
+                .iter()
+                .map(|e| slot(e.origin).unwrap_or(0) as u8)
+                .collect(),
+        )
     } else {
-        vec![("all".into(), (0..inspection.entries.len() as u32).collect())]
+        (vec!["all".into()], vec![0; count])
     };
+    let mut sections: Vec<Vec<u32>> = vec![Vec::new(); names.len()];
+    for (i, &p) in part.iter().enumerate() {
+        sections[usize::from(p)].push(i as u32);
+    }
     let bins = usize::from(args.bins);
-    for (name, at) in sections {
+    let limit = model.limit as f64;
+    // The actions need every entry's reward; then the rewards (and token counts) are
+    // partitioned by section in their own buffers.
+    let mut actions: Vec<_> = sections
+        .iter()
+        .map(|at| {
+            stats::actions_of(
+                at,
+                &inspection.actions,
+                &inspection.action_labels,
+                &inspection.rewards,
+            )
+        })
+        .collect();
+    let mut rewards = stats::partition(std::mem::take(&mut inspection.rewards), &part, names.len());
+    let mut tokens = tokens.map(|t| stats::partition(t, &part, names.len()));
+    for (i, (name, at)) in names.into_iter().zip(&sections).enumerate() {
         let groups = args.group_by.as_ref().and_then(|path| {
             stats::groups_of(
                 &path.to_string(),
-                &at,
+                at,
                 &inspection.group_keys,
                 &inspection.group_missing,
             )
         });
-        let tokens = tokens.as_ref().and_then(|counts| {
-            let of_split: Vec<f64> = at.iter().map(|&i| counts[i as usize] as f64).collect();
-            let over_limit = at
-                .iter()
-                .filter(|&&i| counts[i as usize] > scanned.model.limit)
-                .count() as u64;
+        let tokens = tokens.as_mut().and_then(|parts| {
+            let of_split = std::mem::take(&mut parts[i]);
+            let over_limit = of_split.iter().filter(|&&t| t > limit).count() as u64;
             Some(TokenStats {
                 format: "openai".into(),
-                model: scanned.model.name.to_string(),
+                model: model.name.to_string(),
                 spread: Spread::of(of_split)?,
                 over_limit,
             })
@@ -188,14 +216,9 @@ fn gather(
         report.splits.push(SplitStats {
             split: name,
             examples: at.len() as u64,
-            reward: RewardStats::of(stats::rewards_at(&at, &inspection.rewards), bins),
+            reward: RewardStats::of(std::mem::take(&mut rewards[i]), bins),
             action_key: policy.action_key().to_string(),
-            actions: stats::actions_of(
-                &at,
-                &inspection.actions,
-                &inspection.action_labels,
-                &inspection.rewards,
-            ),
+            actions: std::mem::take(&mut actions[i]),
             groups,
             tokens,
         });
@@ -214,14 +237,15 @@ fn gather(
     Ok(())
 }
 
-/// Every valid example's openai token count, by entry; over-limit ones warned about.
+/// Every valid example's openai token count, by entry (as f64, exact below 2^53, for
+/// the spread); over-limit ones warned about.
 fn token_counts(
     scanned: &Scanned,
     policy: Policy,
     threads: usize,
     result: &mut ExportResult,
     progress: &Progress,
-) -> anyhow::Result<Vec<u64>> {
+) -> anyhow::Result<Vec<f64>> {
     let all: Vec<u32> = (0..scanned.inspection.entries.len() as u32).collect();
     progress.start_examples("tokens", all.len() as u64);
     let stream = SpanStream::new(
@@ -245,7 +269,7 @@ fn token_counts(
                     model,
                 ));
             }
-            counts.push(tokens);
+            counts.push(tokens as f64);
         },
     )?;
     Ok(counts)

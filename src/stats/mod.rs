@@ -43,8 +43,13 @@ pub struct Spread {
 }
 
 impl Spread {
-    /// The spread of `values` (sorted here); None when there are none.
+    /// The spread of `values`; None when there are none.
     pub fn of(mut values: Vec<f64>) -> Option<Spread> {
+        Spread::sorting(&mut values)
+    }
+
+    /// The spread of `values`, which are left sorted.
+    pub fn sorting(values: &mut [f64]) -> Option<Spread> {
         if values.is_empty() {
             return None;
         }
@@ -52,7 +57,7 @@ impl Spread {
         // the values were gathered.
         let sum: f64 = values.iter().sum();
         values.sort_by(f64::total_cmp);
-        let q = |p: f64| quantile(&values, p / 100.0);
+        let q = |p: f64| quantile(values, p / 100.0);
         let [p5, p25, p50, p75, p95] = PERCENTILES.map(|(p, _)| q(p));
         Some(Spread {
             count: values.len() as u64,
@@ -147,15 +152,13 @@ pub struct RewardStats {
 }
 
 impl RewardStats {
-    pub fn of(rewards: Vec<f64>, bins: usize) -> Option<RewardStats> {
+    pub fn of(mut rewards: Vec<f64>, bins: usize) -> Option<RewardStats> {
         let negative = rewards.iter().filter(|r| **r < 0.0).count() as u64;
         let zero = rewards.iter().filter(|r| **r == 0.0).count() as u64;
         let positive = rewards.len() as u64 - negative - zero;
-        let histogram_of = |s: &Spread, values: &[f64]| Histogram::of(values, bins, s.min, s.max);
-        let copy = rewards.clone();
-        let spread = Spread::of(rewards)?;
+        let spread = Spread::sorting(&mut rewards)?;
         Some(RewardStats {
-            histogram: histogram_of(&spread, &copy),
+            histogram: Histogram::of(&rewards, bins, spread.min, spread.max),
             spread,
             negative,
             zero,
@@ -283,9 +286,46 @@ pub struct SplitReward {
     pub reward: RewardStats,
 }
 
-/// The rewards of the entries at `indices`.
-pub fn rewards_at(indices: &[u32], rewards: &[f64]) -> Vec<f64> {
-    indices.iter().map(|&i| rewards[i as usize]).collect()
+/// The values grouped by `part[i]` (`parts` groups; a larger part is left out), each in
+/// entry order. The largest group is compacted in the values' own buffer and only the
+/// others are copied, so a million rewards cost their 8 MB once, not twice.
+pub fn partition(mut values: Vec<f64>, part: &[u8], parts: usize) -> Vec<Vec<f64>> {
+    let mut sizes = vec![0usize; parts];
+    for &p in part {
+        if let Some(n) = sizes.get_mut(usize::from(p)) {
+            *n += 1;
+        }
+    }
+    let largest = (0..parts)
+        .max_by_key(|&p| (sizes[p], usize::MAX - p))
+        .unwrap_or(0);
+    let mut groups: Vec<Vec<f64>> = (0..parts)
+        .map(|p| {
+            if p == largest {
+                return Vec::new();
+            }
+            let mut g = Vec::with_capacity(sizes[p]);
+            g.extend(
+                part.iter()
+                    .zip(&values)
+                    .filter(|(q, _)| usize::from(**q) == p)
+                    .map(|(_, v)| *v),
+            );
+            g
+        })
+        .collect();
+    let mut kept = 0;
+    for i in 0..values.len() {
+        if usize::from(part[i]) == largest {
+            values[kept] = values[i];
+            kept += 1;
+        }
+    }
+    values.truncate(kept);
+    if parts > 0 {
+        groups[largest] = values;
+    }
+    groups
 }
 
 #[cfg(test)]
@@ -339,6 +379,14 @@ mod tests {
                 .count() as u64;
             assert_eq!(*c, want, "bin {i}");
         }
+    }
+
+    #[test]
+    fn partition_keeps_entry_order_and_leaves_out_other_parts() {
+        let values = vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0];
+        let groups = partition(values, &[1, 0, 0, 9, 1, 0], 2);
+        assert_eq!(groups, vec![vec![1.0, 2.0, 5.0], vec![0.0, 4.0]]);
+        assert_eq!(partition(vec![], &[], 3), vec![Vec::<f64>::new(); 3]);
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::svg::{self, Chart};
-use super::{actions_of, rewards_at, RewardStats, SplitReward, DEFAULT_BINS};
+use super::{actions_of, partition, RewardStats, SplitReward, DEFAULT_BINS};
 use crate::example::{Policy, Split};
 use crate::output::OutputDir;
 use crate::scan::Inspection;
@@ -32,17 +32,26 @@ fn written(selection: &Selection) -> Vec<(Split, &[u32])> {
     .collect()
 }
 
-/// The reward distribution of each non-empty split's examples.
-pub fn split_rewards(selection: &Selection, rewards: &[f64]) -> Vec<SplitReward> {
+/// The reward distribution of each non-empty split's examples, from every entry's
+/// reward (consumed: see `partition`).
+pub fn split_rewards(selection: &Selection, rewards: Vec<f64>) -> Vec<SplitReward> {
     if rewards.is_empty() {
         return Vec::new();
     }
-    written(selection)
-        .into_iter()
-        .filter_map(|(split, at)| {
+    let splits = written(selection);
+    let mut part = vec![u8::MAX; rewards.len()];
+    for (slot, (_, at)) in splits.iter().enumerate() {
+        for &i in *at {
+            part[i as usize] = slot as u8;
+        }
+    }
+    splits
+        .iter()
+        .zip(partition(rewards, &part, splits.len()))
+        .filter_map(|((split, _), values)| {
             Some(SplitReward {
                 split: split.name().to_string(),
-                reward: RewardStats::of(rewards_at(at, rewards), DEFAULT_BINS)?,
+                reward: RewardStats::of(values, DEFAULT_BINS)?,
             })
         })
         .collect()
@@ -53,11 +62,12 @@ pub fn write_plots(
     root: &OutputDir,
     selection: &Selection,
     inspection: &Inspection,
+    rewards: &[SplitReward],
     policy: Policy,
 ) -> anyhow::Result<Vec<Plot>> {
     let key = policy.action_key();
     let splits = written(selection);
-    let mut charts: Vec<Chart> = split_rewards(selection, &inspection.rewards)
+    let mut charts: Vec<Chart> = rewards
         .iter()
         .map(|r| svg::reward_histogram(&r.split, &r.reward))
         .collect();

@@ -11,7 +11,9 @@
 # A FORMATS entry is a format name (run as --format NAME), or LABEL=FLAGS with the flags
 # joined by commas. In FLAGS, @prompts is the file `rlx template show --policy POLICY`
 # prints (the built-in openai texts as a template) and @line a line template of the
-# alpaca shape (tests/bench/line.jinja).
+# alpaca shape (tests/bench/line.jinja). FLAGS that start with rlx:COMMAND run that
+# command on the input instead of export (`validate=rlx:validate`,
+# `stats=rlx:stats,--group-by,metadata.sessionId`); they are not in the default set.
 #
 # Needs GNU time (/usr/bin/time, Debian package `time`); installs it if missing and root.
 set -euo pipefail
@@ -76,7 +78,11 @@ for n in $SIZES; do
       f=$entry
       flags=(--format "$entry")
     fi
-    read -r s kb < <(run_case "$RLX" export "$input" -o "$WORK/out-$f" --force --quiet "${flags[@]}")
+    if [[ ${flags[0]:-} == rlx:* ]]; then
+      read -r s kb < <(run_case "$RLX" "${flags[0]#rlx:}" "$input" --quiet "${flags[@]:1}")
+    else
+      read -r s kb < <(run_case "$RLX" export "$input" -o "$WORK/out-$f" --force --quiet "${flags[@]}")
+    fi
     printf '%-12s %10d %9.2f %8.2f %8d MB %12.0f\n' "$f" "$n" "$s" "$(echo "$s / $floor_s" | bc -l)" $((kb / 1024)) "$(echo "$n / $s" | bc -l)"
   done
   rm -f "$WORK/floor.out"
