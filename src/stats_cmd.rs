@@ -177,6 +177,12 @@ fn gather(
     for (i, &p) in part.iter().enumerate() {
         sections[usize::from(p)].push(i as u32);
     }
+    // What the scan kept for exporting is not needed from here on; freed, its pages
+    // hold the sections' work instead of adding to the peak.
+    for unused in [&mut inspection.prints, &mut inspection.state_prints] {
+        *unused = Vec::new();
+    }
+    inspection.entries = Vec::new();
     let bins = usize::from(args.bins);
     let limit = model.limit as f64;
     // The actions need every entry's reward; then the rewards (and token counts) are
