@@ -290,9 +290,12 @@ fn export(plan: &ExportPlan, result: &mut ExportResult, progress: &Progress) -> 
     if !staging.reclaimed.is_empty() {
         result.reclaimed = Some(staging.reclaimed.clone());
     }
+    let specs = plan.specs();
+    if specs.iter().any(|s| s.name == "openai") {
+        plan.model.encoding.warm_up();
+    }
     let source = Inputs::open(&plan.inputs, staging.spool_dir())?;
     record_inputs(&source, result);
-    let specs = plan.specs();
     let objective = plan.objective.objective();
     // With --skip-invalid an example a template fails on is rejected before the split,
     // so the scan renders every example once more; without it, the writer's failure

@@ -98,6 +98,9 @@ pub(crate) fn scan_like_validate(
         ))
         .into());
     }
+    if specs.iter().any(|s| s.name == "openai") {
+        model.encoding.warm_up();
+    }
     let source = Inputs::open(request.input, &std::env::temp_dir())?;
     record_inputs(&source, result);
     let trial = templates.trial(

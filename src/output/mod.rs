@@ -47,6 +47,8 @@ struct Inner {
     root: PathBuf,
     compress: bool,
     sync: bool,
+    /// Syncs the finished files while the next ones are written.
+    syncer: durable::Syncer,
     files: Mutex<Vec<WrittenFile>>,
 }
 
@@ -174,6 +176,7 @@ impl Staging {
                 root: temp.path().to_path_buf(),
                 compress: options.compress,
                 sync: options.sync,
+                syncer: durable::Syncer::default(),
                 files: Mutex::new(Vec::new()),
             }),
             prefix: String::new(),
@@ -202,6 +205,11 @@ impl Staging {
             .take()
             .expect("commit consumes the staging, so the temp dir is still owned");
         if self.options.sync {
+            let inner = &self.dir().inner;
+            inner
+                .syncer
+                .wait()
+                .map_err(|(name, e)| anyhow::anyhow!("syncing {name} to disk: {e}"))?;
             durable::sync_tree_dirs(temp.path())
                 .with_context(|| format!("syncing {} to disk", self.dir().inner.root.display()))?;
         }
@@ -549,9 +557,14 @@ impl OutFile {
             None => bail!("{} was finished twice", self.relative),
         };
         if self.inner.sync {
-            file.sync_all().with_context(context)?;
+            // Synced before `Staging::commit` moves the export into place.
+            self.inner
+                .syncer
+                .sync(file, self.relative.clone())
+                .map_err(|(name, e)| anyhow::anyhow!("syncing {name} to disk: {e}"))?;
+        } else {
+            drop(file);
         }
-        drop(file);
         let bytes = fs::metadata(&self.path).with_context(context)?.len();
         let relative = match self.rename_to.take() {
             Some(to) => {

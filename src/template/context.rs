@@ -50,7 +50,7 @@ fn number(source: &Text, text: &str) -> Value {
     }
     let x: f64 = text.parse().unwrap_or(f64::NAN);
     let value = Value::from(x);
-    if value.to_string() != text {
+    if !prints_as_written(text) && value.to_string() != text {
         let text: Arc<str> = Arc::from(text);
         source
             .written
@@ -60,6 +60,30 @@ fn number(source: &Text, text: &str) -> Value {
         WRITTEN.with(|w| w.borrow_mut().insert(x.to_bits(), text));
     }
     value
+}
+
+/// Whether minijinja surely prints the f64 of `text`, a JSON number with a fraction or
+/// an exponent, as `text` (without formatting it to see): Rust's shortest round-trip
+/// digits, no exponent, `.0` added to a whole number. That is so for a plain decimal
+/// (`-?D+.D+`) without a leading or trailing zero (`.0` alone aside) of at most 15
+/// significant digits: two such decimals never round to one f64, so the shortest
+/// digits of its f64 are its own. `false` means "format it and compare".
+fn prints_as_written(text: &str) -> bool {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let Some((whole, fraction)) = digits.split_once('.') else {
+        return false;
+    };
+    let is_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !is_digits(whole) || !is_digits(fraction) {
+        return false;
+    }
+    let is_canonical =
+        (whole == "0" || !whole.starts_with('0')) && (fraction == "0" || !fraction.ends_with('0'));
+    let significant = match whole {
+        "0" => fraction.trim_start_matches('0').len(),
+        _ => whole.len() + fraction.len(),
+    };
+    is_canonical && significant <= 15
 }
 
 /// The text of an example, shared by every value read from it, and its numbers that
@@ -377,5 +401,62 @@ impl Object for Context {
             .map(|(n, _)| Value::from(*n))
             .collect();
         Enumerator::Values(names)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        /// Where the quick test says a number prints as written, formatting it agrees.
+        #[test]
+        fn prints_as_written_agrees_with_formatting(
+            whole in proptest::prop_oneof![proptest::strategy::Just(0u64), 0u64..10, 0u64..100_000, 0u64..10_000_000_000_000_000],
+            fraction in "[0-9]{1,18}",
+            negative in proptest::bool::ANY,
+            exponent in proptest::option::of(-30i32..30),
+        ) {
+            let mut text = format!("{}{whole}.{fraction}", if negative { "-" } else { "" });
+            if let Some(e) = exponent {
+                text.push_str(&format!("e{e}"));
+            }
+            let x: f64 = text.parse().unwrap();
+            if prints_as_written(&text) {
+                proptest::prop_assert_eq!(Value::from(x).to_string(), text);
+            }
+        }
+    }
+
+    #[test]
+    fn prints_as_written_takes_plain_decimals_only() {
+        for yes in [
+            "0.219",
+            "-0.5",
+            "1.0",
+            "-0.0",
+            "0.0",
+            "123.456",
+            "0.000000000000001",
+            "99999999999999.9",
+        ] {
+            assert!(prints_as_written(yes), "{yes}");
+            let x: f64 = yes.parse().unwrap();
+            assert_eq!(Value::from(x).to_string(), yes);
+        }
+        for no in [
+            "1.50",
+            "01.5",
+            "1e-05",
+            "1.5E3",
+            ".5",
+            "5.",
+            "0.1234567890123456",
+            "1234567890123456.7",
+            "-",
+            "1.2.3",
+        ] {
+            assert!(!prints_as_written(no), "{no}");
+        }
     }
 }

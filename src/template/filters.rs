@@ -124,24 +124,37 @@ pub fn to_fixed(x: f64, digits: u32) -> String {
 
 /// `map | without(["a", "b"])`: the map's other members, in their order.
 fn without(value: Value, keys: Value) -> Result<Value, Error> {
-    let listed: Vec<Value> = keys
-        .try_iter()
-        .map_err(|_| {
-            invalid(format!(
-                "without expects a list of keys, found {}",
-                kind_of(&keys)
-            ))
-        })?
-        .collect();
-    let is_listed = |k: &str| listed.iter().any(|l| l.as_str() == Some(k));
+    // A list literal is a `Vec<Value>` object: read it in place, as this runs per group
+    // of every example.
+    let collected: Vec<Value>;
+    let listed: &[Value] = match keys.downcast_object_ref::<Vec<Value>>() {
+        Some(list) => list,
+        None => {
+            collected = keys
+                .try_iter()
+                .map_err(|_| {
+                    invalid(format!(
+                        "without expects a list of keys, found {}",
+                        kind_of(&keys)
+                    ))
+                })?
+                .collect();
+            &collected
+        }
+    };
+    // Keys usually come in the listed order, so the key at the same place is tried first.
+    let is_listed = |at: usize, k: &str| {
+        listed.get(at).and_then(Value::as_str) == Some(k)
+            || listed.iter().any(|l| l.as_str() == Some(k))
+    };
     if let Some(map) = value.downcast_object_ref::<JsonMap>() {
-        return Ok(Value::from_pairs(
-            map.keys()
-                .enumerate()
-                .filter(|(_, k)| !is_listed(k))
-                .map(|(at, k)| (Value::from(k), map.member(at)))
-                .collect::<Vec<_>>(),
-        ));
+        let mut pairs = Vec::new();
+        for (at, k) in map.keys().enumerate() {
+            if !is_listed(at, k) {
+                pairs.push((Value::from(k), map.member(at)));
+            }
+        }
+        return Ok(Value::from_pairs(pairs));
     }
     if value.kind() != ValueKind::Map {
         return Err(invalid(format!(
@@ -150,8 +163,8 @@ fn without(value: Value, keys: Value) -> Result<Value, Error> {
         )));
     }
     let mut pairs = Vec::new();
-    for key in value.try_iter()? {
-        if !key.as_str().is_some_and(is_listed) {
+    for (at, key) in value.try_iter()?.enumerate() {
+        if !key.as_str().is_some_and(|k| is_listed(at, k)) {
             let member = value.get_item(&key)?;
             pairs.push((key, member));
         }

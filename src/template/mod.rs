@@ -51,6 +51,9 @@ struct Compiled {
     sources: Vec<Source>,
     /// The context names the templates read.
     reads: BTreeSet<String>,
+    /// Per source, its output when it is plain text (no `{{`, `{%` or `{#`): a system
+    /// prompt usually is, and is then not rendered for every example.
+    constants: Vec<Option<String>>,
 }
 
 fn environment() -> Environment<'static> {
@@ -105,11 +108,20 @@ impl Compiled {
             env.add_template_owned(source.name, source.text.clone())
                 .map_err(|e| UsageError(place(path, &sources, &e)))?;
         }
+        let constants = sources
+            .iter()
+            .map(|source| {
+                let is_plain = !["{{", "{%", "{#"].iter().any(|d| source.text.contains(d));
+                let rendered = env.get_template(source.name).and_then(|t| t.render(()));
+                rendered.ok().filter(|out| is_plain && *out == source.text)
+            })
+            .collect();
         let mut compiled = Compiled {
             env,
             path: path.to_string(),
             sources,
             reads: BTreeSet::new(),
+            constants,
         };
         compiled.check_names(&context::NAMES[..names])?;
         Ok(compiled)
@@ -194,6 +206,10 @@ impl Compiled {
     }
 
     fn render(&self, name: &str, context: &Value) -> Result<String, String> {
+        let at = self.sources.iter().position(|s| s.name == name);
+        if let Some(constant) = at.and_then(|at| self.constants[at].as_ref()) {
+            return Ok(constant.clone());
+        }
         let template = self
             .env
             .get_template(name)
