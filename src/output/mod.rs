@@ -205,11 +205,7 @@ impl Staging {
             .take()
             .expect("commit consumes the staging, so the temp dir is still owned");
         if self.options.sync {
-            let inner = &self.dir().inner;
-            inner
-                .syncer
-                .wait()
-                .map_err(|(name, e)| anyhow::anyhow!("syncing {name} to disk: {e}"))?;
+            self.dir().inner.syncer.wait().map_err(sync_failed)?;
             durable::sync_tree_dirs(temp.path())
                 .with_context(|| format!("syncing {} to disk", self.dir().inner.root.display()))?;
         }
@@ -517,6 +513,10 @@ impl OutputDir {
     }
 }
 
+fn sync_failed((name, e): durable::SyncFailure) -> anyhow::Error {
+    anyhow::anyhow!("syncing {name} to disk: {e}")
+}
+
 enum Sink {
     Plain(BufWriter<File>),
     Gzip(GzEncoder<BufWriter<File>>),
@@ -561,7 +561,7 @@ impl OutFile {
             self.inner
                 .syncer
                 .sync(file, self.relative.clone())
-                .map_err(|(name, e)| anyhow::anyhow!("syncing {name} to disk: {e}"))?;
+                .map_err(sync_failed)?;
         } else {
             drop(file);
         }

@@ -43,6 +43,18 @@ struct Source {
     text: String,
 }
 
+impl Source {
+    /// The text itself, when it holds no `{{`, `{%` or `{#` and renders as itself: a
+    /// system prompt usually is such a part, and is then not rendered per example.
+    fn constant(&self, env: &Environment<'static>) -> Option<String> {
+        if ["{{", "{%", "{#"].iter().any(|d| self.text.contains(d)) {
+            return None;
+        }
+        let rendered = env.get_template(self.name).and_then(|t| t.render(()));
+        rendered.ok().filter(|out| *out == self.text)
+    }
+}
+
 /// An environment holding the templates of one file, and the file's name for messages.
 #[derive(Debug)]
 struct Compiled {
@@ -51,8 +63,7 @@ struct Compiled {
     sources: Vec<Source>,
     /// The context names the templates read.
     reads: BTreeSet<String>,
-    /// Per source, its output when it is plain text (no `{{`, `{%` or `{#`): a system
-    /// prompt usually is, and is then not rendered for every example.
+    /// Per source, `Source::constant`.
     constants: Vec<Option<String>>,
 }
 
@@ -108,14 +119,7 @@ impl Compiled {
             env.add_template_owned(source.name, source.text.clone())
                 .map_err(|e| UsageError(place(path, &sources, &e)))?;
         }
-        let constants = sources
-            .iter()
-            .map(|source| {
-                let is_plain = !["{{", "{%", "{#"].iter().any(|d| source.text.contains(d));
-                let rendered = env.get_template(source.name).and_then(|t| t.render(()));
-                rendered.ok().filter(|out| is_plain && *out == source.text)
-            })
-            .collect();
+        let constants = sources.iter().map(|s| s.constant(&env)).collect();
         let mut compiled = Compiled {
             env,
             path: path.to_string(),
